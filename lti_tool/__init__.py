@@ -1,0 +1,1 @@
+"""emm-lti: LTI 1.3 tool for the EMM2.0 curriculum."""

@@ -1,0 +1,274 @@
+"""`emm-lti`: serve, demo, init, and the platform / keys / modules command groups.
+
+Bad arguments exit with status 2 and a message naming the field, as click does for usage errors.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any, Callable
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from .content.cli import modules_cli
+from .errors import EmmError
+
+log = logging.getLogger(__name__)
+
+
+def _create_app() -> Flask:
+    from .app import create_app
+
+    return create_app()
+
+
+def configure_logging(level: str | None = None) -> None:
+    """Configure logging once, at the entry point; modules only get named loggers."""
+    logging.basicConfig(
+        level=(level or os.environ.get("EMM_LOG_LEVEL", "INFO")).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+class _Group(FlaskGroup):
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click API
+        configure_logging()
+        return super().main(*args, **kwargs)
+
+
+main = _Group(
+    name="emm-lti", create_app=_create_app, add_default_commands=True, add_version_option=False,
+    load_dotenv=False, set_debug_flag=False,
+    help="EMM2.0 LTI 1.3 tool: run it, register LMS platforms, rotate keys, check content.",
+)
+
+
+def fail(message: str) -> None:
+    """Exit with status 2 and a clear message: the CLI's way of refusing bad input."""
+    raise click.UsageError(message)
+
+
+def emm_errors(command: Callable) -> Callable:
+    """Turn our errors into exit status 2 with their message (no traceback)."""
+    import functools
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except EmmError as exc:
+            from .extensions import db
+
+            db.session.rollback()
+            fail(exc.message)
+
+    return wrapper
+
+
+def with_database(command: Callable) -> Callable:
+    """Run inside the app context on an up-to-date schema, so no command meets a missing table."""
+    import functools
+
+    @functools.wraps(command)
+    @click.pass_context
+    def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
+        app = _ScriptInfoProxy.load_app(ctx)
+        init_database(app)
+        with app.app_context():
+            return ctx.invoke(command, *args, **kwargs)
+
+    return wrapper
+
+
+def init_database(app: Flask) -> None:
+    """Create or upgrade the schema, then make sure a signing key exists."""
+    from flask_migrate import upgrade
+
+    from . import paths
+    from .extensions import db
+    from .keys.services import ensure_active_key
+
+    with app.app_context():
+        upgrade(directory=str(paths.migrations_dir()))
+        ensure_active_key()
+        db.session.commit()
+
+
+@main.command("init")
+@click.pass_context
+def init_command(ctx: click.Context) -> None:
+    """Create or upgrade the database schema and the first key pair."""
+    app = ctx.ensure_object(_ScriptInfoProxy).load_app(ctx)
+    init_database(app)
+    click.echo("database ready; signing key ready")
+
+
+class _ScriptInfoProxy:
+    """Helper to reach FlaskGroup's app loading from plain commands."""
+
+    @staticmethod
+    def load_app(ctx: click.Context) -> Flask:
+        from flask.cli import ScriptInfo
+
+        return ctx.find_object(ScriptInfo).load_app()
+
+
+def _loopback_or_fail(host: str, what: str) -> None:
+    from .platforms.services import is_loopback_host
+
+    if not is_loopback_host(host):
+        fail(f"--host: {what} runs on loopback only (127.0.0.1 or localhost), got {host!r}")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int, workers: int, threads: int) -> None:
+    """Run the production server (gunicorn)."""
+    from .server import run_gunicorn
+
+    app = _ScriptInfoProxy.load_app(ctx)
+    init_database(app)
+    run_gunicorn(host=host, port=port, workers=workers, threads=threads)
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address for the tool.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port of the tool.")
+@click.option("--lms-port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port of the demo LMS.")
+@click.pass_context
+def demo_command(ctx: click.Context, host: str, port: int, lms_port: int) -> None:
+    """Run the tool and the built-in demo LMS on loopback, and print the URL to open."""
+    from .demo_run import run_demo
+
+    _loopback_or_fail(host, "the demo")
+    if port == lms_port:
+        fail("--lms-port must differ from --port")
+    app = _ScriptInfoProxy.load_app(ctx)
+    init_database(app)
+    run_demo(app, host=host, port=port, lms_port=lms_port)
+
+
+# -- platform -------------------------------------------------------------------------------------
+
+@main.group("platform")
+def platform_group() -> None:
+    """Register the LMS platforms allowed to launch this tool."""
+
+
+@platform_group.command("add")
+@click.option("--issuer", required=True, help="The platform's issuer (iss), e.g. https://moodle.example.org")
+@click.option("--client-id", required=True, help="The client ID the platform gave this tool.")
+@click.option("--deployment-id", "deployment_ids", multiple=True, required=True, help="Deployment ID; repeat for several.")
+@click.option("--auth-login-url", required=True, help="Platform OIDC authentication URL (Moodle: /mod/lti/auth.php).")
+@click.option("--auth-token-url", required=True, help="Platform access token URL (Moodle: /mod/lti/token.php).")
+@click.option("--key-set-url", required=True, help="Platform public keyset URL (Moodle: /mod/lti/certs.php).")
+@click.option("--name", default=None, help="A name people recognise, e.g. 'Moodle — Grenada'.")
+@click.option("--auth-audience", default=None, help="Token audience when it is not the token URL (rare).")
+@with_database
+@emm_errors
+def platform_add(**values: Any) -> None:
+    """Register a platform (or update it and add deployments when it already exists)."""
+    from .extensions import db
+    from .platforms.services import PlatformSpec, register_platform
+
+    spec = PlatformSpec.build(**values)
+    platform = register_platform(spec)
+    db.session.commit()
+    click.echo(f"platform {platform.id} registered: {platform.issuer} client {platform.client_id}, "
+               f"deployments {', '.join(d.deployment_id for d in platform.deployments)}")
+
+
+@platform_group.command("list")
+@with_database
+def platform_list() -> None:
+    """List registered platforms and their deployments."""
+    from .platforms.services import list_platforms
+
+    platforms = list_platforms()
+    if not platforms:
+        click.echo("no platforms registered: add one with `emm-lti platform add`")
+    for p in platforms:
+        click.echo(f"{p.id}\t{p.name}\t{p.issuer}\tclient {p.client_id}\t"
+                   f"deployments {','.join(d.deployment_id for d in p.deployments)}")
+
+
+@platform_group.command("remove")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_database
+@emm_errors
+def platform_remove(issuer: str, client_id: str, yes: bool) -> None:
+    """Remove a platform and everything recorded under it."""
+    from .extensions import db
+    from .platforms.services import remove_platform
+
+    if not yes and not click.confirm(f"Remove {issuer} client {client_id} and all its records?", default=False):
+        raise click.Abort()
+    remove_platform(issuer, client_id)
+    db.session.commit()
+    click.echo(f"removed {issuer} client {client_id}")
+
+
+# -- keys -----------------------------------------------------------------------------------------
+
+@main.group("keys")
+def keys_group() -> None:
+    """The tool's signing keys (published at /.well-known/jwks.json)."""
+
+
+@keys_group.command("list")
+@with_database
+def keys_list() -> None:
+    """List keys with their status; private keys are never shown."""
+    from .keys.services import list_keys
+
+    for key in list_keys():
+        click.echo(f"{key.kid}\t{key.status.value}\tcreated {key.created_at:%Y-%m-%d %H:%M}")
+
+
+@keys_group.command("rotate")
+@with_database
+def keys_rotate() -> None:
+    """Make a new active key; the old one stays published until `keys retire`."""
+    from .extensions import db
+    from .keys.services import rotate
+
+    key = rotate()
+    db.session.commit()
+    click.echo(f"new active key {key.kid}; previous keys stay in the JWKS until retired")
+
+
+@keys_group.command("retire")
+@click.argument("kid")
+@with_database
+@emm_errors
+def keys_retire(kid: str) -> None:
+    """Remove a no-longer-active key from the JWKS."""
+    from .extensions import db
+    from .keys.services import retire
+
+    retire(kid)
+    db.session.commit()
+    click.echo(f"key {kid} retired")
+
+
+main.add_command(modules_cli)
+
+
+def register_flask_commands(app: Flask) -> None:
+    """`flask --app lti_tool …` offers the same groups as `emm-lti`."""
+    for command in (platform_group, keys_group, modules_cli):
+        app.cli.add_command(command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""One place for configuration: read from the environment once, checked, then read-only.
+
+Every setting has a safe default so `emm-lti demo` runs on a fresh machine; production overrides
+them through environment variables (12-factor). Secrets are never written to the repository or logs.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "EMM_"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; startup stops with this message."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed, immutable settings. Field names map to EMM_<NAME> environment variables."""
+
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    cache_url: str
+    modules_path: Path | None = None
+    #: seconds of clock skew accepted on iat/exp/nbf: Moodle id_tokens live only 60 s
+    clock_leeway: int = 30
+    #: lifetime of the signed launch reference carried in links and forms
+    launch_ttl: int = 4 * 3600
+    #: lifetime of OIDC state between login and launch
+    state_ttl: int = 600
+    #: minimum seconds between two key-set re-fetches for one platform (unknown kid)
+    keyset_refetch_interval: int = 30
+    #: largest id_token accepted, in bytes
+    max_id_token_bytes: int = 16_384
+    #: run the grade delivery worker inside the web process (embedded default)
+    embedded_worker: bool = True
+    log_level: str = "INFO"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Build settings from EMM_* variables, with keyword overrides winning (tests use these)."""
+        env = dict(os.environ if env is None else env)
+        known = {f.name for f in fields(cls)}
+        for key in env:
+            if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX):].lower() not in known | _NON_SETTINGS:
+                log.warning("unknown setting %s is ignored", key)
+
+        def get(name: str, default: Any = None) -> Any:
+            if name in overrides:
+                return overrides[name]
+            return env.get(ENV_PREFIX + name.upper(), default)
+
+        instance_path = Path(get("instance_path") or Path.cwd() / "instance").expanduser().resolve()
+        instance_path.mkdir(parents=True, exist_ok=True)
+        database_url = get("database_url") or f"sqlite:///{instance_path / 'emm-lti.sqlite3'}"
+        if database_url.startswith("postgres://"):
+            database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+        elif database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+        cache_url = get("cache_url") or f"file://{instance_path / 'cache'}"
+        if not cache_url.startswith(("file://", "redis://", "rediss://")):
+            raise ConfigError(f"EMM_CACHE_URL must start with file:// or redis://, got {cache_url!r}")
+        modules_path = get("modules_path")
+        return cls(
+            instance_path=instance_path,
+            database_url=database_url,
+            secret_key=get("secret_key") or _load_or_create_secret(instance_path),
+            cache_url=cache_url,
+            modules_path=Path(modules_path).resolve() if modules_path else None,
+            clock_leeway=_int(get, "clock_leeway", 30, 0, 300),
+            launch_ttl=_int(get, "launch_ttl", 4 * 3600, 60, 7 * 86400),
+            state_ttl=_int(get, "state_ttl", 600, 30, 3600),
+            keyset_refetch_interval=_int(get, "keyset_refetch_interval", 30, 0, 3600),
+            max_id_token_bytes=_int(get, "max_id_token_bytes", 16_384, 1024, 1_048_576),
+            embedded_worker=_bool(get("embedded_worker", True)),
+            log_level=str(get("log_level", "INFO")).upper(),
+            extra=overrides.get("extra", {}),
+        )
+
+    def flask_config(self) -> dict[str, Any]:
+        """The subset Flask and its extensions read, under their own names."""
+        engine_options: dict[str, Any] = {"pool_pre_ping": True}
+        if self.database_url.startswith("sqlite"):
+            engine_options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+            "MAX_CONTENT_LENGTH": 256 * 1024,
+            "SESSION_COOKIE_SECURE": True,
+            "SESSION_COOKIE_SAMESITE": "None",
+            "BABEL_DEFAULT_LOCALE": "en",
+            "EMM": self,
+            **dict(self.extra),
+        }
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings safe to print: the secret and database password are masked."""
+        data = asdict(self)
+        data["secret_key"] = "***"
+        data["database_url"] = _mask_password(self.database_url)
+        return data
+
+
+_NON_SETTINGS = {"test_database_url", "templates_path"}
+
+
+def _int(get: Any, name: str, default: int, low: int, high: int) -> int:
+    raw = get(name, default)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"EMM_{name.upper()} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"EMM_{name.upper()} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _load_or_create_secret(instance_path: Path) -> str:
+    """Keep a generated secret in the instance folder so restarts keep launch references valid."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    log.info("generated a new secret key in %s", path)
+    return secret
+
+
+def _mask_password(url: str) -> str:
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

@@ -1,0 +1,1 @@
+"""Courses (LTI contexts), placements (resource links), participants and enrolments."""

@@ -1,0 +1,91 @@
+"""The LTI domain as seen from launches: who launched what, where."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..models_base import UTCDateTime, utcnow
+
+
+class Course(db.Model):
+    """An LTI context. A launch without a context gets the platform's empty-id course."""
+
+    __tablename__ = "course"
+    __table_args__ = (UniqueConstraint("platform_id", "context_id", name="uq_course_context"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"), index=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id", ondelete="CASCADE"))
+    #: the context claim's id; "" when the launch had no context
+    context_id: Mapped[str] = mapped_column(String(255))
+    label: Mapped[str] = mapped_column(String(255), default="")
+    title: Mapped[str] = mapped_column(String(512), default="")
+    #: NRPS memberships URL, when the platform offers it
+    memberships_url: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    #: AGS line items container URL
+    lineitems_url: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Placement(db.Model):
+    """A resource link in a course, bound to one module and (through AGS) to one line item."""
+
+    __tablename__ = "placement"
+    __table_args__ = (UniqueConstraint("course_id", "resource_link_id", name="uq_placement_link"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(512), default="")
+    #: the custom `module` parameter; None or unknown shows the catalogue / a message
+    module_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    #: activity-level custom `country` (ISO 3166-1 alpha-2), already validated
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    #: AGS line item URL from the launch, or the one we found or created
+    lineitem_url: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    course: Mapped[Course] = relationship()
+
+
+class Participant(db.Model):
+    """A person at one platform, identified by the `sub` claim."""
+
+    __tablename__ = "participant"
+    __table_args__ = (UniqueConstraint("platform_id", "sub", name="uq_participant_sub"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"), index=True)
+    sub: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    #: the LMS profile country (custom person_country), when substituted and valid
+    profile_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    #: the learner's own answer, asked once when nothing else gives a country
+    chosen_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    agency: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    #: UI language chosen by the learner, overriding the launch locale
+    chosen_locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Enrolment(db.Model):
+    """A participant's role in a course, as of their latest launch there."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (UniqueConstraint("course_id", "participant_id", name="uq_enrolment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
+    #: learner | facilitator | admin
+    role: Mapped[str] = mapped_column(String(16))
+    last_launch_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    participant: Mapped[Participant] = relationship()

@@ -1,0 +1,50 @@
+"""`emm-lti demo`: the tool and the demo LMS side by side on loopback, each on its own port."""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import click
+from flask import Flask
+from werkzeug.serving import make_server
+
+log = logging.getLogger(__name__)
+
+
+def connect_demo_lms(tool_app: Flask, tool_url: str, lms_url: str, state_dir: Path) -> Flask:
+    """Build the demo LMS for this tool and register it as a platform (idempotent)."""
+    from .demo_lms import DemoLmsConfig, create_demo_lms
+    from .extensions import db
+    from .platforms.services import PlatformSpec, register_platform
+    from .security import reset_frame_ancestors_cache
+
+    lms = create_demo_lms(DemoLmsConfig(base_url=lms_url, tool_base_url=tool_url, state_dir=state_dir))
+    values = lms.extensions["demo_lms"].registration_values()
+    with tool_app.app_context():
+        register_platform(PlatformSpec.build(**values))
+        db.session.commit()
+    reset_frame_ancestors_cache()
+    return lms
+
+
+def run_demo(app: Flask, *, host: str, port: int, lms_port: int) -> None:
+    """Serve both until Ctrl-C. The LMS uses the name `localhost`, so it is another site than the tool."""
+    tool_url = f"http://{host}:{port}"
+    lms_url = f"http://localhost:{lms_port}"
+    lms = connect_demo_lms(app, tool_url, lms_url, Path(app.instance_path) / "demo-lms")
+    servers = [make_server(host, port, app, threaded=True), make_server("127.0.0.1", lms_port, lms, threaded=True)]
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
+    for thread in threads:
+        thread.start()
+    click.echo(f"EMM2.0 tool:  {tool_url}/")
+    click.echo(f"Demo LMS:     {lms_url}/   <- open this in your browser")
+    click.echo("Press Ctrl-C to stop.")
+    try:
+        for thread in threads:
+            thread.join()
+    except KeyboardInterrupt:
+        click.echo("stopping")
+    finally:
+        for server in servers:
+            server.shutdown()

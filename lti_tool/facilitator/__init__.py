@@ -1,0 +1,1 @@
+"""Facilitator pages: the module catalogue, deep linking, live progress."""

@@ -1,0 +1,13 @@
+"""Which language the interface speaks: the learner's choice, then the launch locale, then English."""
+from __future__ import annotations
+
+from flask import g, request
+
+SUPPORTED = ("en", "es", "fr")
+
+
+def select_locale() -> str:
+    launch = g.get("launch")
+    if launch is not None:
+        return launch.locale
+    return request.accept_languages.best_match(SUPPORTED) or "en"

@@ -1,0 +1,1 @@
+"""What a learner sees after a launch: modules, pages, quizzes, results."""

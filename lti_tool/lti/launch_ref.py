@@ -1,0 +1,40 @@
+"""The signed, short-lived launch reference carried in every link and form after a launch.
+
+Browsers block third-party cookies inside LMS iframes, so nothing after the launch relies on a
+cookie: the reference travels in the URL path and names a Launch row; its signature and age are
+checked on every request.
+"""
+from __future__ import annotations
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ..errors import LaunchExpired
+
+_SALT = "emm-lti.launch-ref.v1"
+
+
+class LaunchRefs:
+    """Issue and check launch references with the app's secret key."""
+
+    def __init__(self, secret_key: str, max_age: int):
+        self._serializer = URLSafeTimedSerializer(secret_key, salt=_SALT)
+        self._max_age = max_age
+
+    def issue(self, launch_id: str) -> str:
+        return self._serializer.dumps(launch_id)
+
+    def resolve(self, ref: str) -> str:
+        """The launch id inside a reference; LaunchExpired when forged or too old."""
+        try:
+            value = self._serializer.loads(ref, max_age=self._max_age)
+        except SignatureExpired:
+            raise LaunchExpired(
+                "This page was opened from a launch that is too old. Open the activity again from your LMS."
+            ) from None
+        except BadSignature:
+            raise LaunchExpired(
+                "This link is not valid for this tool. Open the activity again from your LMS."
+            ) from None
+        if not isinstance(value, str):
+            raise LaunchExpired("This link is not valid for this tool. Open the activity again from your LMS.")
+        return value

@@ -1,0 +1,128 @@
+"""OIDC third-party initiated login: pick the registration, remember state and nonce, build the redirect.
+
+pylti1p3's OIDCLogin keeps state in the framework session and knows nothing of LTI platform
+storage, so this step is ours; the result is the same authorization request pylti1p3 builds.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Mapping
+from urllib.parse import urlencode, urlsplit
+
+from sqlalchemy import select
+
+from ..config import Settings
+from ..errors import LaunchError
+from ..extensions import db
+from ..platforms.models import Deployment, Platform
+from ..state_store import StateStore
+from .validation import LoginState
+
+#: login parameters we keep to restart the login in a new window when cookies are blocked
+RELAUNCH_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id", "lti_deployment_id")
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    auth_url: str
+    state: str
+    cookie_name: str
+    platform_origin: str
+    storage_target: str | None
+
+
+def state_cookie_name(state: str) -> str:
+    """One cookie per login, so two launches in two tabs do not overwrite each other's state."""
+    return "emm-state-" + hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _platform_for(issuer: str, client_id: str | None) -> Platform:
+    if client_id:
+        platform = db.session.scalar(
+            select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
+        )
+        if platform is None:
+            raise LaunchError(
+                f"This tool has no registration for issuer {issuer!r} with client_id {client_id!r}. "
+                "An administrator must register the LMS first."
+            )
+        return platform
+    platforms = db.session.scalars(select(Platform).where(Platform.issuer == issuer).limit(2)).all()
+    if not platforms:
+        raise LaunchError(f"This tool has no registration for issuer {issuer!r}.")
+    if len(platforms) > 1:
+        raise LaunchError(
+            f"Issuer {issuer!r} has several registrations here, and the LMS sent no client_id to choose one."
+        )
+    return platforms[0]
+
+
+def begin_login(
+    params: Mapping[str, str], *, launch_url: str, store: StateStore, settings: Settings
+) -> LoginStart:
+    """Validate the login initiation and remember state and nonce for the launch that follows."""
+    issuer = (params.get("iss") or "").strip()
+    login_hint = params.get("login_hint") or ""
+    target_link_uri = (params.get("target_link_uri") or "").strip()
+    if not issuer:
+        raise LaunchError("The login request has no issuer (iss); start the activity from the LMS.")
+    if not login_hint:
+        raise LaunchError("The login request has no login_hint; start the activity from the LMS.")
+    if not target_link_uri:
+        raise LaunchError("The login request has no target_link_uri.")
+    if urlsplit(target_link_uri).netloc != urlsplit(launch_url).netloc:
+        raise LaunchError(
+            f"The target_link_uri {target_link_uri!r} points to another site than this tool; "
+            "check the tool URL registered in the LMS."
+        )
+    platform = _platform_for(issuer, (params.get("client_id") or "").strip() or None)
+    deployment_id = params.get("lti_deployment_id")
+    if deployment_id is not None:
+        known = db.session.scalar(
+            select(Deployment.id).where(
+                Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
+            )
+        )
+        if known is None:
+            raise LaunchError(
+                f"Deployment {deployment_id!r} is not registered for {platform.name or platform.issuer}."
+            )
+
+    state = "st-" + secrets.token_urlsafe(24)
+    nonce = "n-" + secrets.token_urlsafe(24)
+    storage_target = (params.get("lti_storage_target") or "").strip() or None
+    login_state = LoginState(
+        state=state, nonce=nonce, issuer=platform.issuer, client_id=platform.client_id,
+        target_link_uri=target_link_uri, storage_target=storage_target,
+        login_params={k: params[k] for k in RELAUNCH_PARAMS if params.get(k)},
+    )
+    store.put("state:" + state, login_state.to_dict(), settings.state_ttl)
+
+    query = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": platform.client_id,
+        "redirect_uri": launch_url,
+        "login_hint": login_hint,
+        "state": state,
+        "nonce": nonce,
+    }
+    if params.get("lti_message_hint"):
+        query["lti_message_hint"] = params["lti_message_hint"]
+    separator = "&" if "?" in platform.auth_login_url else "?"
+    return LoginStart(
+        auth_url=platform.auth_login_url + separator + urlencode(query),
+        state=state,
+        cookie_name=state_cookie_name(state),
+        platform_origin=origin_of(platform.auth_login_url),
+        storage_target=storage_target,
+    )

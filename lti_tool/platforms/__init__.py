@@ -1,0 +1,1 @@
+"""Platforms (LMS registrations) and their deployments."""

@@ -1,0 +1,1 @@
+"""Pages reachable without a launch: the landing page and the health check."""
