@@ -36,11 +36,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
 def register_extensions(app: Flask, settings: Settings) -> None:
     from .content.catalogue import load_catalogue
+    from flask_babel import get_locale
+
     from .i18n import select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(paths.migrations_dir()))
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(paths.translations_dir()))
+    app.jinja_env.globals["get_locale"] = get_locale
     _configure_sqlite(app)
     catalogue = load_catalogue(settings.modules_path or paths.modules_dir())
     app.extensions["emm"] = build_runtime(settings, catalogue)
@@ -97,7 +100,11 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     def render_error(status: int, title: str, message: str) -> tuple[str, int]:
-        return render_template("errors/error.html", status=status, title=title, message=message), status
+        try:
+            return render_template("errors/error.html", status=status, title=title, message=message), status
+        except Exception:  # the error page itself failed: still answer without a traceback
+            log.exception("cannot render the error page")
+            return f"{title}: {message}", status
 
     @app.errorhandler(EmmError)
     def _emm_error(exc: EmmError) -> tuple[str, int]:

@@ -1,0 +1,110 @@
+"""Shared fixtures: a real database per backend, the tool on loopback HTTP, a fake LMS key server.
+
+Backends: SQLite always; PostgreSQL too when EMM_TEST_DATABASE_URL is set (each pytest worker
+gets its own throw-away database there). Every fixture that touches the database is parametrized
+by backend, so the whole LTI suite runs once per backend.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from lti_tool.app import create_app
+from lti_tool.cli import init_database
+from lti_tool.config import Settings
+
+from lti_helpers import KeyServer, LiveServer
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("EMM_TEST_DATABASE_URL") else [])
+
+
+def _postgres_database(base_url: str, name: str) -> str:
+    """Create database `name` on the server of base_url and return its URL."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1)
+                   if base_url.startswith("postgresql://") else base_url)
+    admin = url.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(db_url: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    admin = url.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'emm-test.sqlite3'}"
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    url = _postgres_database(os.environ["EMM_TEST_DATABASE_URL"], f"emm_test_{worker}_{secrets.token_hex(3)}")
+    yield url
+    from lti_tool.extensions import db  # noqa: F401 - engines are disposed with the app below
+
+    _drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    instance = tmp_path_factory.mktemp("instance")
+    return Settings.from_env(
+        env={}, instance_path=str(instance), database_url=database_url,
+        cache_url=f"file://{instance / 'cache'}", secret_key="test-secret-" + secrets.token_hex(8),
+        embedded_worker=False, keyset_refetch_interval=0,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Iterator[Flask]:
+    application = create_app(settings)
+    init_database(application)
+    yield application
+    with application.app_context():
+        from lti_tool.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def tool_server(app: Flask) -> Iterator[LiveServer]:
+    """The tool over real HTTP on 127.0.0.1."""
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def key_server() -> Iterator[KeyServer]:
+    """A fake LMS that serves per-platform key sets over HTTP (the tool fetches them for real)."""
+    server = KeyServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator:
+    """An app context and its session, for tests that read or write rows directly."""
+    from lti_tool.extensions import db
+
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
