@@ -1,0 +1,1 @@
+"""Quizzes: drawing papers, reading answers and scoring (see `engine`)."""
