@@ -1,0 +1,24 @@
+"""Facilitator forms."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, SelectField, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..countries import country_choices
+from ..forms import LaunchForm
+
+
+class DeepLinkForm(LaunchForm):
+    """Which modules to add to the course, for which country, with a grade column or not."""
+
+    modules = SelectMultipleField(
+        _l("Modules"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+    )
+    country = SelectField(_l("Country of the participants (optional)"), default="")
+    graded = BooleanField(_l("Create a grade column for each module"), default=True)
+
+    def __init__(self, catalogue, lang: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.modules.choices = [(m.id, f"{m.id} — {m.title(lang).text}") for m in catalogue.modules]
+        self.country.choices = [("", _l("Not set: use each participant's LMS profile"))] + list(country_choices())
