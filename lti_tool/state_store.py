@@ -5,12 +5,15 @@ per-process SimpleCache of pylti1p3's examples breaks as soon as there are two g
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
+import secrets
+import tempfile
+import time
 from pathlib import Path
 from typing import Any, Protocol
-
-from cachelib import FileSystemCache
 
 log = logging.getLogger(__name__)
 
@@ -22,23 +25,66 @@ class StateStore(Protocol):
 
 
 class FileStateStore:
-    """cachelib's file cache: safe across processes on one host (atomic rename on write)."""
+    """One JSON file per key on the local disk: safe across processes of one host.
+
+    Writes go through a temporary file and os.replace; `pop` claims the file with os.rename,
+    which exactly one process can win, so a state is taken once even by racing replays.
+    (cachelib's file cache reads then deletes, which two requests can both pass.)
+    """
 
     def __init__(self, directory: Path):
-        directory.mkdir(parents=True, exist_ok=True)
-        self._cache = FileSystemCache(str(directory), threshold=20_000, default_timeout=600)
+        self._dir = directory
+        self._dir.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self._dir / hashlib.sha256(key.encode()).hexdigest()
 
     def put(self, key: str, value: dict[str, Any], ttl: int) -> None:
-        self._cache.set(key, value, timeout=ttl)
+        target = self._path(key)
+        fd, tmp = tempfile.mkstemp(dir=self._dir, prefix=".tmp-")
+        with os.fdopen(fd, "w") as handle:
+            json.dump({"expires": time.time() + ttl, "value": value}, handle)
+        os.replace(tmp, target)
+        if secrets.randbelow(200) == 0:
+            self.prune()
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, Any] | None:
+        try:
+            data = json.loads(path.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return data["value"] if data.get("expires", 0) > time.time() else None
 
     def get(self, key: str) -> dict[str, Any] | None:
-        return self._cache.get(key)
+        return self._read(self._path(key))
 
     def pop(self, key: str) -> dict[str, Any] | None:
-        value = self._cache.get(key)
-        if value is not None:
-            self._cache.delete(key)
-        return value
+        claimed = self._dir / f".taken-{secrets.token_hex(8)}"
+        try:
+            os.rename(self._path(key), claimed)
+        except FileNotFoundError:
+            return None
+        try:
+            return self._read(claimed)
+        finally:
+            claimed.unlink(missing_ok=True)
+
+    def prune(self) -> int:
+        """Delete expired entries (and leftovers of interrupted writes); returns how many."""
+        removed = 0
+        now = time.time()
+        for path in self._dir.iterdir():
+            try:
+                if path.name.startswith(".") and now - path.stat().st_mtime > 3600:
+                    path.unlink()
+                    removed += 1
+                elif not path.name.startswith(".") and self._read(path) is None:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
 
 class RedisStateStore:

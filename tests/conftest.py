@@ -100,6 +100,20 @@ def key_server() -> Iterator[KeyServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """One headless Chromium per test session (starting it costs about a second)."""
+    from playwright.sync_api import sync_playwright
+
+    from browser_support import CHROMIUM_ARGS, chromium_executable
+
+    executable = chromium_executable()
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
 @pytest.fixture
 def db_session(app: Flask) -> Iterator:
     """An app context and its session, for tests that read or write rows directly."""
