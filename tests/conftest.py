@@ -100,6 +100,30 @@ def key_server() -> Iterator[KeyServer]:
     server.stop()
 
 
+class DemoLmsServer:
+    """The demo LMS on http://localhost:<port> (another site than the tool on 127.0.0.1), registered."""
+
+    def __init__(self, app: Flask, tool_url: str, state_dir: Path):
+        from lti_tool.demo_run import connect_demo_lms
+
+        holder: dict[str, Flask] = {}
+        self._server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True)
+        self.url = f"http://localhost:{self._server.server_port}"
+        self.app = holder["app"] = connect_demo_lms(app, tool_url, self.url, state_dir)
+        self.lms = self.app.extensions["demo_lms"]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def demo_lms(app: Flask, tool_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoLmsServer]:
+    server = DemoLmsServer(app, tool_server.url, tmp_path_factory.mktemp("demo-lms"))
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
     """One headless Chromium per test session (starting it costs about a second)."""
