@@ -10,3 +10,9 @@ _signals = Namespace()
 
 #: sender: the Flask app; kwargs: attempt=Attempt, progress=Progress, module=content Module
 attempt_scored = _signals.signal("attempt-scored")
+
+#: sender: the Flask app; kwargs: progress=Progress, module=content Module, attempt=Attempt or None.
+#: Sent once per progress, when its module's completion rule is first met: by the attempt that
+#: passed the quiz (then right after that attempt's `attempt_scored`), or by a page view
+#: (attempt=None) when the quiz was passed before the last page was read or the rule is `pages`.
+module_completed = _signals.signal("module-completed")

@@ -1,0 +1,423 @@
+"""Learner pages benchmark: page weight of every learner page type, and server time under load.
+
+The driver plays the LMS (its own RSA key, its JWKS served on 127.0.0.1), starts `emm-lti serve`
+(gunicorn, the same settings an operator gets) in a fresh temporary instance folder on SQLite (or
+on an empty PostgreSQL database given with --database-url), registers itself with
+`emm-lti platform add`, launches learners into module m01 over real HTTP,
+then measures (with the embedded grade worker off, so the figures are the requests' own cost;
+scores are still queued for the LMS inside each submission's transaction):
+
+1. Page weight: bytes of HTML plus every stylesheet and script the page pulls in (each counted
+   per page, as a first visit would), for every learner page type: module overview, a content
+   page, the quiz, the quiz shown again with an error (400), the result, and "no attempts left"
+   (409). Reported for m01 and as the heaviest page of that type across all complete modules.
+2. Server time under load at a fixed concurrency (default 8): the module overview, a content page
+   (which records the page as seen: a database write), and a quiz submission (scoring, the
+   attempt and progress writes and the grade owed to the LMS, then 303). Latency is measured by
+   the client on loopback (so it includes a little HTTP overhead); requests per second is
+   completed requests over wall time.
+
+    python bench/pages_bench.py [--page-requests 2000] [--submissions 400] [--concurrency 8]
+                                [--workers 2] [--threads 4] [--grade-worker] [--database-url URL]
+                                [--json FILE]
+
+See docs/performance.md ("Learner pages") for the latest figures.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform as pyplatform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from html import unescape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import jwt
+import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "moodle" / "02_id_token_student_resource_link.json"
+HOST = "127.0.0.1"
+CLIENT_ID = "pages-bench"
+DEPLOYMENT_ID = "1"
+MODULE = "m01"
+ASSET = re.compile(r'<(?:link[^>]*rel="stylesheet"[^>]*href|script[^>]*src|img[^>]*src)="([^"]+)"')
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+
+
+# -- the LMS side ---------------------------------------------------------------------------------
+
+class Lms:
+    """One RSA key and its JWKS on loopback; signs Moodle-shaped student launches (fixture 02)."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update({"kid": "pages-bench", "alg": "RS256", "use": "sig"})
+        body = json.dumps({"keys": [jwk]}).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        self._server.daemon_threads = True
+        self.base = f"http://{HOST}:{self._server.server_port}"
+        self.issuer = self.base + "/lms"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._claims = json.loads(FIXTURE.read_text())["claims"]
+
+    def id_token(self, nonce: str, launch_url: str, learner: int) -> str:
+        claims = dict(self._claims)
+        now = int(time.time())
+        claims.update({
+            "iss": self.issuer, "aud": CLIENT_ID, "nonce": nonce, "iat": now, "exp": now + 60,
+            "sub": f"bench-{learner}", "name": f"Learner {learner}", "email": f"learner{learner}@example.com",
+            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": DEPLOYMENT_ID,
+            "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": launch_url,
+            "https://purl.imsglobal.org/spec/lti/claim/custom": {"module": MODULE},
+        })
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "pages-bench"})
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# -- the tool -------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def emm_lti() -> list[str]:
+    script = Path(sys.executable).parent / "emm-lti"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lti_tool.cli"]
+
+
+@dataclass
+class Tool:
+    folder: Path
+    port: int
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def log_tail(self) -> str:
+        path = self.folder / "server.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-30:]) if path.exists() else ""
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the gunicorn master and its live workers (Linux /proc)."""
+        assert self.proc is not None
+        pids, ticks = [self.proc.pid], 0
+        for pid in pids:
+            try:
+                raw = Path(f"/proc/{pid}/stat").read_text()
+                fields = raw[raw.rindex(")") + 2:].split()
+                ticks += int(fields[11]) + int(fields[12])
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    pids.extend(int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split())
+            except (OSError, ValueError):
+                continue
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)   # our own session: the master and its workers
+            self.proc.wait(timeout=25)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def start_tool(lms: Lms, workdir: Path, workers: int, threads: int, grade_worker: bool,
+               database_url: str | None) -> Tool:
+    tool = Tool(workdir, free_port())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMM_")}
+    env.update(EMM_INSTANCE_PATH=str(workdir / "instance"), EMM_LOG_LEVEL="WARNING",
+               EMM_EMBEDDED_WORKER="1" if grade_worker else "0")
+    if database_url:
+        env["EMM_DATABASE_URL"] = database_url
+    add = subprocess.run(
+        [*emm_lti(), "platform", "add", "--issuer", lms.issuer, "--client-id", CLIENT_ID,
+         "--deployment-id", DEPLOYMENT_ID, "--auth-login-url", lms.base + "/auth",
+         "--auth-token-url", lms.base + "/token", "--key-set-url", lms.base + "/jwks", "--name", "Bench LMS"],
+        env=env, cwd=workdir, capture_output=True, text=True, timeout=120, check=False)
+    if add.returncode != 0:
+        raise RuntimeError(f"emm-lti platform add failed:\n{add.stdout}{add.stderr}")
+    with open(workdir / "server.log", "wb") as log:
+        tool.proc = subprocess.Popen(
+            [*emm_lti(), "serve", "--host", HOST, "--port", str(tool.port), "--workers", str(workers),
+             "--threads", str(threads)],
+            env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if tool.proc.poll() is not None:
+            raise RuntimeError(f"emm-lti serve exited:\n{tool.log_tail()}")
+        try:
+            if requests.get(tool.url + "/healthz", timeout=2).status_code == 200:
+                return tool
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"emm-lti serve did not answer within 60 s:\n{tool.log_tail()}")
+
+
+# -- a learner ------------------------------------------------------------------------------------
+
+def keepalive_session() -> requests.Session:
+    """A keep-alive session that retries once when gunicorn closed an idle connection (keepalive 5 s)
+    just as a request went out; every learner request here is safe to repeat (submissions too:
+    the quiz form's idempotency key makes a repeat show the same result)."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=Retry(total=1, connect=1, read=1, status=0, other=0,
+                                                           allowed_methods=None, raise_on_status=False)))
+    return session
+
+
+@dataclass
+class Learner:
+    base: str   # http://127.0.0.1:port/l/<ref>
+    http: requests.Session = field(default_factory=keepalive_session)
+
+    def get(self, path: str) -> requests.Response:
+        return self.http.get(self.base + path, timeout=30)
+
+    def post(self, path: str, data: Any) -> requests.Response:
+        return self.http.post(self.base + path, data=data, allow_redirects=False, timeout=30)
+
+
+def launch(tool: Tool, lms: Lms, n: int) -> Learner:
+    """OIDC login + id_token launch, as the LMS and a browser do; the learner's pages need no cookie."""
+    launch_url = tool.url + "/lti/launch"
+    login = requests.post(tool.url + "/lti/login", data={
+        "iss": lms.issuer, "login_hint": str(n), "target_link_uri": launch_url, "client_id": CLIENT_ID,
+        "lti_deployment_id": DEPLOYMENT_ID, "lti_message_hint": "{}"}, allow_redirects=False, timeout=30)
+    if login.status_code != 302:
+        raise RuntimeError(f"login answered {login.status_code}: {login.text[:300]}")
+    query = parse_qs(urlsplit(login.headers["Location"]).query)
+    landed = requests.post(launch_url, data={"id_token": lms.id_token(query["nonce"][0], launch_url, n),
+                                             "state": query["state"][0]},
+                           cookies=dict(login.cookies), allow_redirects=False, timeout=30)
+    if landed.status_code != 303:
+        raise RuntimeError(f"launch answered {landed.status_code}: {landed.text[:300]}")
+    ref = urlsplit(landed.headers["Location"]).path.split("/")[2]
+    return Learner(f"{tool.url}/l/{ref}")
+
+
+def quiz_form(html: str, *, valid: bool = True) -> list[tuple[str, str]]:
+    """The hidden fields plus the first choice of every question: what a hurried learner submits."""
+    form = re.search(r'<form method="post" action="[^"]*/quiz" class="quiz">(.*?)</form>', html, re.DOTALL).group(1)
+    data = [(name, unescape(value)) for name, value in HIDDEN.findall(form)]
+    seen: set[str] = set()
+    for name, value in re.findall(r'<input type="(?:radio|checkbox)" name="([^"]+)" value="([^"]+)"', form):
+        if name not in seen:
+            seen.add(name)
+            data.append((name, value if valid else "99"))
+    for name in re.findall(r'<select id="[^"]+" name="([^"]+)"', form):
+        data.append((name, name.rsplit("-", 1)[1]))   # row n gets choice n: a valid order, a valid match
+    return data + [("confirm_unanswered", "1")]
+
+
+# -- page weight ----------------------------------------------------------------------------------
+
+def page_weight(http: requests.Session, url: str, html: str) -> dict[str, int]:
+    """HTML + CSS + JS bytes a first visit downloads (uncompressed, and gzip for information)."""
+    assets = [urljoin(url, src) for src in ASSET.findall(html)]
+    bodies = [html.encode()] + [http.get(a, timeout=30).content for a in assets]
+    foreign = [a for a in assets if not a.startswith(url.split("/l/")[0] + "/")]
+    return {"bytes": sum(len(b) for b in bodies), "html": len(bodies[0]), "assets": len(assets),
+            "gzip": sum(len(gzip.compress(b, 6)) for b in bodies), "foreign": len(foreign)}
+
+
+def weights(tool: Tool, lms: Lms) -> dict[str, Any]:
+    learner = launch(tool, lms, 0)
+    catalogue = requests.get(tool.url + "/", timeout=30).text
+    modules = sorted(set(re.findall(r'<span class="eyebrow">(m\d\d)</span>', catalogue)))
+    found: dict[str, dict[str, Any]] = {}
+
+    def record(kind: str, module: str, response: requests.Response, expected: int = 200) -> None:
+        if response.status_code != expected:
+            raise RuntimeError(f"{kind} of {module}: HTTP {response.status_code}")
+        w = page_weight(learner.http, response.url, response.text)
+        entry = found.setdefault(kind, {"m01": None, "max": None, "max_module": None})
+        if module == MODULE:
+            entry["m01"] = w
+        if entry["max"] is None or w["bytes"] > entry["max"]["bytes"]:
+            entry["max"], entry["max_module"] = w, module
+
+    for module in modules:
+        record("module overview", module, learner.get(f"/m/{module}/"))
+        pages = re.findall(rf'href="/l/[^"]+/m/{module}/p/([^"#]+)"', learner.get(f"/m/{module}/").text)
+        if not pages:
+            continue   # an outline: overview only
+        for page in dict.fromkeys(pages):
+            record("content page", module, learner.get(f"/m/{module}/p/{page}"))
+        quiz = learner.get(f"/m/{module}/quiz")
+        record("quiz", module, quiz)
+        bad = learner.post(f"/m/{module}/quiz", quiz_form(quiz.text, valid=False))
+        bad.url = quiz.url
+        record("quiz with an error", module, bad, 400)
+        done = learner.post(f"/m/{module}/quiz", quiz_form(quiz.text))
+        record("result", module, learner.http.get(urljoin(learner.base, done.headers["Location"]), timeout=30))
+    for _ in range(2):   # m01 allows three attempts: use them up
+        learner.post(f"/m/{MODULE}/quiz", quiz_form(learner.get(f"/m/{MODULE}/quiz").text))
+    record("no attempts left", MODULE, learner.get(f"/m/{MODULE}/quiz"), 409)
+    return found
+
+
+# -- load -----------------------------------------------------------------------------------------
+
+def summarize(samples: list[float], wall: float) -> dict[str, float]:
+    ordered = sorted(samples)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+    return {"requests": len(samples), "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
+            "mean_ms": statistics.fmean(samples) * 1000, "rps": len(samples) / wall}
+
+
+def run_load(jobs: list[Any], concurrency: int, tool: Tool) -> dict[str, float]:
+    """Run `jobs` (callables returning nothing; they raise on a wrong answer) `concurrency` at a time."""
+    samples: list[float] = []
+    lock = threading.Lock()
+
+    def one(job: Any) -> None:
+        start = time.perf_counter()
+        job()
+        elapsed = time.perf_counter() - start
+        with lock:
+            samples.append(elapsed)
+
+    cpu = tool.cpu_seconds()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, jobs))
+    figures = summarize(samples, time.perf_counter() - started)
+    figures["server_cpu_ms"] = (tool.cpu_seconds() - cpu) / len(samples) * 1000
+    return figures
+
+
+def expect(response: requests.Response, status: int) -> None:
+    if response.status_code != status:
+        raise RuntimeError(f"{response.request.method} {response.url}: HTTP {response.status_code}")
+
+
+def load(tool: Tool, lms: Lms, page_requests: int, submissions: int, concurrency: int) -> dict[str, Any]:
+    with ThreadPoolExecutor(concurrency) as pool:   # setup: one learner per submission (3 attempts each)
+        learners = list(pool.map(lambda n: launch(tool, lms, n), range(1, submissions + 1)))
+    pages = re.findall(rf'/m/{MODULE}/p/([^"#]+)"', learners[0].get(f"/m/{MODULE}/").text)
+    pages = list(dict.fromkeys(pages))
+    readers = learners[: max(concurrency * 4, 1)]
+    results: dict[str, Any] = {}
+    results["module overview (GET)"] = run_load(
+        [lambda i=i: expect(readers[i % len(readers)].get(f"/m/{MODULE}/"), 200) for i in range(page_requests)],
+        concurrency, tool)
+    results["content page (GET, records the page as seen)"] = run_load(
+        [lambda i=i: expect(readers[i % len(readers)].get(f"/m/{MODULE}/p/{pages[(i // len(readers)) % len(pages)]}"), 200)
+         for i in range(page_requests)], concurrency, tool)
+    with ThreadPoolExecutor(concurrency) as pool:   # setup: each learner opens the quiz (draws a paper)
+        forms = list(pool.map(lambda learner: quiz_form(learner.get(f"/m/{MODULE}/quiz").text), learners))
+    results["quiz submission (POST, scored, 303)"] = run_load(
+        [lambda learner=learner, form=form: expect(learner.post(f"/m/{MODULE}/quiz", form), 303)
+         for learner, form in zip(learners, forms)], concurrency, tool)
+    return results
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+def report(found: dict[str, Any], timings: dict[str, Any], args: argparse.Namespace) -> str:
+    lines = ["| page type | m01: HTML + CSS + JS | heaviest of its type (module) | heaviest, gzip | budget |",
+             "| --- | --- | --- | --- | --- |"]
+    for kind, entry in found.items():
+        m01 = entry["m01"]
+        biggest = entry["max"]
+        lines.append(
+            f"| {kind} | {m01['bytes'] / 1024:.1f} KB ({m01['html'] / 1024:.1f} KB HTML) | "
+            f"{biggest['bytes'] / 1024:.1f} KB ({entry['max_module']}) | {biggest['gzip'] / 1024:.1f} KB | "
+            f"{'ok' if biggest['bytes'] < 50 * 1024 and not biggest['foreign'] else 'OVER'} |")
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    lines += ["", f"Concurrency {args.concurrency}, `emm-lti serve --workers {args.workers} --threads {args.threads}`, {backend}:",
+              "", "| request | requests | p50 | p95 | p99 | req/s | server CPU per request |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, t in timings.items():
+        lines.append(f"| {name} | {t['requests']} | {t['p50_ms']:.1f} ms | {t['p95_ms']:.1f} ms | "
+                     f"{t['p99_ms']:.1f} ms | {t['rps']:.0f} | {t['server_cpu_ms']:.1f} ms |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--page-requests", type=int, default=2000, help="GETs per page kind under load")
+    parser.add_argument("--submissions", type=int, default=400, help="quiz submissions under load (one learner each)")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--grade-worker", action="store_true",
+                        help="keep the embedded grade worker on (it then retries scores this fake LMS refuses)")
+    parser.add_argument("--database-url", help="an EMPTY PostgreSQL database to run on (default: SQLite in a temp folder)")
+    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    args = parser.parse_args()
+
+    lms = Lms()
+    with tempfile.TemporaryDirectory(prefix="emm-pages-bench-") as tmp:
+        tool = start_tool(lms, Path(tmp), args.workers, args.threads, args.grade_worker, args.database_url)
+        try:
+            found = weights(tool, lms)
+            for _ in range(3):   # warm-up: imports, template compilation, connection pools
+                launch(tool, lms, 10_000 + _).get(f"/m/{MODULE}/")
+            timings = load(tool, lms, args.page_requests, args.submissions, args.concurrency)
+        except Exception:
+            print(f"the server's log ends with:\n{tool.log_tail()}", file=sys.stderr)
+            raise
+        finally:
+            tool.stop()
+            lms.stop()
+    print(f"# Learner pages — {pyplatform.python_implementation()} {pyplatform.python_version()}, "
+          f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}\n")
+    print(report(found, timings, args))
+    if args.json:
+        args.json.write_text(json.dumps({"weights": found, "timings": timings, "args": vars(args) | {"json": str(args.json)}},
+                                        indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

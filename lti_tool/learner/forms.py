@@ -1,0 +1,35 @@
+"""Learner forms: every one carries the launch-bound CSRF token (no cookie needed in an iframe)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, StringField
+from wtforms.validators import AnyOf
+
+from ..forms import LaunchForm
+from .services import LANGUAGE_NAMES
+
+
+class _LearnerForm(LaunchForm):
+    """Our forms show their own messages: skip loading WTForms' catalogues (about 1 ms a request)."""
+
+    class Meta(LaunchForm.Meta):
+        def get_translations(self, form):
+            return None
+
+
+class LanguageForm(_LearnerForm):
+    """The learner's choice of interface language, kept on their participant row."""
+
+    #: rendered by hand (each option carries its own `lang`), so a plain field with a choice check
+    locale = StringField(_l("Language"), validators=[AnyOf(list(LANGUAGE_NAMES))])
+    #: the page to go back to (checked: only a page of this launch)
+    next = HiddenField()
+
+
+class QuizForm(_LearnerForm):
+    """The fixed part of a quiz form; the answers (`q-…` fields) are read by the quiz engine."""
+
+    #: the attempt's idempotency key: a second POST of the same form shows the same result
+    attempt = HiddenField()
+    #: "1" once the learner was told some questions are unanswered and submits anyway
+    confirm_unanswered = HiddenField()

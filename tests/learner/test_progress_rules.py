@@ -1,0 +1,203 @@
+"""Progress and attempt rules as services, on a real database, with module settings varied.
+
+The shipped modules all use 3 attempts, best grading and pages_and_quiz; the rules for the other
+settings (modules/README.md) are checked here on copies of m01 with those settings changed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from learner_helpers import answer_fields
+from werkzeug.datastructures import MultiDict
+
+from lti_tool.content import Completion, Grading, Module
+from lti_tool.courses.models import Course, Participant
+from lti_tool.extensions import db
+from lti_tool.platforms.services import PlatformSpec, register_platform
+from lti_tool.progress import services
+from lti_tool.progress.models import Attempt, Progress
+from lti_tool.quizzes.engine import Paper
+from lti_tool.runtime import runtime
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Any]:
+    """A request context (signals name the app, messages are translated) and a rolled-back session."""
+    with app.test_request_context("/"):
+        yield db.session
+        db.session.rollback()
+
+
+@pytest.fixture
+def who(ctx: Any) -> tuple[int, int]:
+    """A fresh course and participant."""
+    slug = secrets.token_hex(4)
+    platform = register_platform(PlatformSpec.build(
+        issuer=f"http://127.0.0.1/{slug}", client_id="c", deployment_ids=["1"],
+        auth_login_url="http://127.0.0.1/auth", auth_token_url="http://127.0.0.1/token",
+        key_set_url="http://127.0.0.1/jwks", name=slug))
+    course = Course(platform_id=platform.id, deployment_id=platform.deployments[0].id, context_id=slug)
+    participant = Participant(platform_id=platform.id, sub=slug)
+    db.session.add_all([course, participant])
+    db.session.flush()
+    return course.id, participant.id
+
+
+def m01(app: Flask, **changes: Any) -> Module:
+    return dataclasses.replace(runtime(app).catalogue.get("m01"), **changes)
+
+
+def take(progress: Progress, module: Module, *, correct: bool) -> Attempt:
+    attempt = services.open_attempt(progress, module, lang="en", placement_id=None)
+    form = MultiDict(answer_fields(module.quiz("en"), Paper.from_dict(attempt.paper), correct=correct))
+    answers = services.read_answers(module, attempt, form, allow_unanswered=False)
+    submission = services.submit_attempt(progress, module, attempt, answers)
+    assert not submission.replayed
+    return submission.attempt
+
+
+def test_last_attempt_counts_when_grading_is_last(app: Flask, who: tuple[int, int]) -> None:
+    module = m01(app, grading=Grading.LAST, completion=Completion.QUIZ)
+    progress = services.get_or_create_progress(*who, module.id)
+    take(progress, module, correct=True)
+    assert (progress.score_percent, progress.passed) == (100.0, True)
+    assert progress.completed_at is not None
+    take(progress, module, correct=False)
+    assert (progress.best_percent, progress.last_percent, progress.score_percent) == (100.0, 0.0, 0.0)
+    assert progress.passed is False
+    assert progress.completed_at is not None   # completion, once recorded, stays
+
+
+def test_best_attempt_counts_by_default(app: Flask, who: tuple[int, int]) -> None:
+    module = m01(app)
+    progress = services.get_or_create_progress(*who, module.id)
+    take(progress, module, correct=True)
+    take(progress, module, correct=False)
+    assert (progress.score_percent, progress.passed, progress.attempts_used) == (100.0, True, 2)
+
+
+def test_zero_attempts_means_unlimited(app: Flask, who: tuple[int, int]) -> None:
+    module = m01(app, attempts=0)
+    progress = services.get_or_create_progress(*who, module.id)
+    for _ in range(5):
+        take(progress, module, correct=False)
+    assert services.attempts_left(progress, module) is None
+    assert progress.attempts_used == 5
+    assert services.open_attempt(progress, module, lang="en", placement_id=None).number == 6
+
+
+def test_attempts_run_out(app: Flask, who: tuple[int, int]) -> None:
+    module = m01(app, attempts=1)
+    progress = services.get_or_create_progress(*who, module.id)
+    take(progress, module, correct=False)
+    assert services.attempts_left(progress, module) == 0
+    with pytest.raises(services.NoAttemptsLeft) as refused:
+        services.open_attempt(progress, module, lang="en", placement_id=None)
+    assert refused.value.status == 409
+    assert str(refused.value.message) == "You have used your only attempt at this quiz. Its score is kept."
+
+
+def test_open_attempt_beyond_a_lowered_limit_is_refused(app: Flask, who: tuple[int, int]) -> None:
+    generous = m01(app, attempts=3)
+    progress = services.get_or_create_progress(*who, generous.id)
+    take(progress, generous, correct=False)
+    attempt = services.open_attempt(progress, generous, lang="en", placement_id=None)   # number 2
+    strict = m01(app, attempts=1)   # the module now allows one attempt
+    answers = services.read_answers(strict, attempt, MultiDict(), allow_unanswered=True)
+    with pytest.raises(services.NoAttemptsLeft):
+        services.submit_attempt(progress, strict, attempt, answers)
+
+
+def test_completion_by_pages_only(app: Flask, who: tuple[int, int]) -> None:
+    from lti_tool.signals import module_completed
+
+    module = m01(app, completion=Completion.PAGES)
+    progress = services.get_or_create_progress(*who, module.id)
+    sent: list[Any] = []
+    with module_completed.connected_to(lambda sender, **kw: sent.append(kw)):
+        ids = services.page_ids(module)
+        results = [services.record_page_view(progress, module, page_id) for page_id in ids]
+    assert results == [False] * (len(ids) - 1) + [True]
+    assert progress.completed_at is not None and not progress.passed
+    assert len(sent) == 1 and sent[0]["attempt"] is None
+
+
+def test_completion_by_quiz_only(app: Flask, who: tuple[int, int]) -> None:
+    module = m01(app, completion=Completion.QUIZ)
+    progress = services.get_or_create_progress(*who, module.id)
+    take(progress, module, correct=False)
+    assert progress.completed_at is None
+    take(progress, module, correct=True)
+    assert progress.completed_at is not None and progress.pages_seen == []
+
+
+def test_pages_and_quiz_needs_both(app: Flask, who: tuple[int, int]) -> None:
+    module = m01(app)
+    progress = services.get_or_create_progress(*who, module.id)
+    ids = services.page_ids(module)
+    for page_id in ids[:-1]:
+        services.record_page_view(progress, module, page_id)
+    take(progress, module, correct=True)
+    assert progress.completed_at is None
+    assert services.record_page_view(progress, module, ids[-1]) is True
+    assert services.record_page_view(progress, module, ids[0]) is False   # already complete
+    assert progress.last_page_id == ids[0]
+
+
+def test_an_outline_module_cannot_be_completed_or_quizzed(app: Flask, who: tuple[int, int]) -> None:
+    outline = runtime(app).catalogue.get("m04")
+    progress = services.get_or_create_progress(*who, outline.id)
+    assert services.completion_met(progress, outline) is False
+    with pytest.raises(services.NoQuiz):
+        services.open_attempt(progress, outline, lang="en", placement_id=None)
+
+
+def test_a_changed_quiz_redraws_an_open_attempt_and_refuses_its_form(app: Flask, who: tuple[int, int]) -> None:
+    module = m01(app)
+    progress = services.get_or_create_progress(*who, module.id)
+    attempt = services.open_attempt(progress, module, lang="en", placement_id=None)
+    paper = dict(attempt.paper)
+    paper["questions"] = [{"id": "gone"}, *paper["questions"][1:]]
+    attempt.paper = paper
+    db.session.flush()
+    with pytest.raises(services.QuizChanged):
+        services.read_answers(module, attempt, MultiDict(), allow_unanswered=True)
+    fresh = services.open_attempt(progress, module, lang="en", placement_id=None)
+    assert fresh.key != attempt.key and fresh.number == 1
+    assert progress.attempts_used == 0
+
+
+def test_unanswered_questions_are_named(app: Flask, who: tuple[int, int]) -> None:
+    module = m01(app)
+    progress = services.get_or_create_progress(*who, module.id)
+    attempt = services.open_attempt(progress, module, lang="en", placement_id=None)
+    form = MultiDict(answer_fields(module.quiz("en"), Paper.from_dict(attempt.paper), skip=3))
+    with pytest.raises(services.Unanswered) as missing:
+        services.read_answers(module, attempt, form, allow_unanswered=False)
+    assert missing.value.numbers == [8, 9, 10]
+    answers = services.read_answers(module, attempt, form, allow_unanswered=True)
+    submitted = services.submit_attempt(progress, module, attempt, answers).attempt
+    assert submitted.percent == 70.0 and submitted.passed   # 7 of 10, pass mark 70
+    assert len(submitted.question_points) == 10 and sum(submitted.question_points.values()) == 7
+
+
+def test_a_second_submission_of_an_attempt_changes_nothing(app: Flask, who: tuple[int, int]) -> None:
+    module = m01(app)
+    progress = services.get_or_create_progress(*who, module.id)
+    attempt = take(progress, module, correct=True)
+    again = services.submit_attempt(progress, module, attempt, services.stored_answers(attempt))
+    assert again.replayed and again.attempt.id == attempt.id
+    assert progress.attempts_used == 1
+
+
+def test_papers_are_drawn_per_attempt_and_stored(app: Flask, who: tuple[int, int]) -> None:
+    module = m01(app, attempts=0)
+    progress = services.get_or_create_progress(*who, module.id)
+    papers = [take(progress, module, correct=True).paper for _ in range(3)]
+    assert len({str(p["seed"]) for p in papers}) == 3
+    assert all(len(p["questions"]) == module.quiz("en").size == 10 for p in papers)
