@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     register_extensions(app, settings)
     register_blueprints(app)
     register_request_hooks(app)
+    register_signals()
     register_error_handlers(app)
     register_cli(app)
     return app
@@ -38,6 +39,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     from .content.catalogue import load_catalogue
     from flask_babel import get_locale
 
+    from . import models  # noqa: F401 - the whole schema, before anything queries it
     from .i18n import select_locale
 
     db.init_app(app)
@@ -69,13 +71,20 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
     from .facilitator.views import bp as facilitator_bp
     from .learner.views import bp as learner_bp
     from .lti.views import bp as lti_bp
     from .public.views import bp as public_bp
 
-    for blueprint in (public_bp, lti_bp, learner_bp, facilitator_bp):
+    for blueprint in (public_bp, lti_bp, learner_bp, facilitator_bp, admin_bp):
         app.register_blueprint(blueprint)
+
+
+def register_signals() -> None:
+    from .grades.receivers import connect
+
+    connect()
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -84,10 +93,13 @@ def register_request_hooks(app: Flask) -> None:
     @app.after_request
     def _commit(response: Response) -> Response:
         # one transaction per request: services only flush; success commits, errors roll back
+        session = db.session()
+        if not session.in_transaction():
+            return response  # nothing was read or written (a login, a cached page)
         if response.status_code < 400:
-            db.session.commit()
+            session.commit()
         else:
-            db.session.rollback()
+            session.rollback()
         return response
 
     app.after_request(apply_security_headers)

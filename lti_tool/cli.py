@@ -264,6 +264,15 @@ def keys_retire(kid: str) -> None:
 main.add_command(modules_cli)
 
 
+def _register_grades() -> None:
+    from .grades.cli import register
+
+    register(main, with_database, emm_errors, fail)
+
+
+_register_grades()
+
+
 def register_flask_commands(app: Flask) -> None:
     """`flask --app lti_tool …` offers the same groups as `emm-lti`."""
     for command in (platform_group, keys_group, modules_cli):

@@ -42,6 +42,11 @@ class Settings:
     max_id_token_bytes: int = 16_384
     #: run the grade delivery worker inside the web process (embedded default)
     embedded_worker: bool = True
+    #: first retry delay of a grade delivery, doubled each try (with jitter) up to the cap
+    grade_retry_base: float = 2.0
+    grade_retry_cap: float = 3600.0
+    #: seconds a fetched course roster (NRPS) is reused
+    roster_ttl: int = 300
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -82,6 +87,9 @@ class Settings:
             keyset_refetch_interval=_int(get, "keyset_refetch_interval", 30, 0, 3600),
             max_id_token_bytes=_int(get, "max_id_token_bytes", 16_384, 1024, 1_048_576),
             embedded_worker=_bool(get("embedded_worker", True)),
+            grade_retry_base=_float(get, "grade_retry_base", 2.0, 0.01, 600),
+            grade_retry_cap=_float(get, "grade_retry_cap", 3600.0, 0.05, 86400),
+            roster_ttl=_int(get, "roster_ttl", 300, 0, 86400),
             log_level=str(get("log_level", "INFO")).upper(),
             extra=overrides.get("extra", {}),
         )
@@ -121,6 +129,17 @@ def _int(get: Any, name: str, default: int, low: int, high: int) -> int:
         value = int(raw)
     except (TypeError, ValueError):
         raise ConfigError(f"EMM_{name.upper()} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"EMM_{name.upper()} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(get: Any, name: str, default: float, low: float, high: float) -> float:
+    raw = get(name, default)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"EMM_{name.upper()} must be a number, got {raw!r}") from None
     if not low <= value <= high:
         raise ConfigError(f"EMM_{name.upper()} must be between {low} and {high}, got {value}")
     return value

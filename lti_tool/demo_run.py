@@ -37,6 +37,9 @@ def run_demo(app: Flask, *, host: str, port: int, lms_port: int) -> None:
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for thread in threads:
         thread.start()
+    from .grades.worker import start_embedded_worker
+
+    _worker, stop_worker = start_embedded_worker(app, idle=0.5)
     click.echo(f"EMM2.0 tool:  {tool_url}/")
     click.echo(f"Demo LMS:     {lms_url}/   <- open this in your browser")
     click.echo("Press Ctrl-C to stop.")
@@ -46,5 +49,6 @@ def run_demo(app: Flask, *, host: str, port: int, lms_port: int) -> None:
     except KeyboardInterrupt:
         click.echo("stopping")
     finally:
+        stop_worker.set()
         for server in servers:
             server.shutdown()

@@ -22,6 +22,15 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
+def _start_embedded_worker(worker: Any) -> None:
+    """gunicorn hook: each web worker process runs a grade delivery thread (the embedded default)."""
+    app = worker.wsgi
+    if app.config["EMM"].embedded_worker:
+        from .grades.worker import start_embedded_worker
+
+        start_embedded_worker(app)
+
+
 def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
     """The settings `serve` uses; the launch benchmark serves its baseline with the same ones."""
     return {
@@ -39,6 +48,11 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
     }
 
 
+def serve_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """`emm-lti serve`: the shared settings plus the embedded grade worker."""
+    return {**gunicorn_options(host, port, workers, threads), "post_worker_init": _start_embedded_worker}
+
+
 def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
     """Block serving until SIGTERM/SIGINT."""
-    _Gunicorn(gunicorn_options(host, port, workers, threads)).run()
+    _Gunicorn(serve_options(host, port, workers, threads)).run()

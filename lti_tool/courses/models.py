@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -27,6 +27,8 @@ class Course(db.Model):
     memberships_url: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     #: AGS line items container URL
     lineitems_url: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    #: the AGS scopes the platform granted in its latest launch here
+    ags_scopes: Mapped[list | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -69,6 +71,8 @@ class Participant(db.Model):
     #: the learner's own answer, asked once when nothing else gives a country
     chosen_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     agency: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    #: when we asked the learner for a country (asked once, answered or not)
+    country_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: UI language chosen by the learner, overriding the launch locale
     chosen_locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -89,3 +93,27 @@ class Enrolment(db.Model):
     last_launch_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     participant: Mapped[Participant] = relationship()
+
+
+class Completion(db.Model):
+    """A module completed in a course, with the country and agency it counts for, fixed at that moment.
+
+    Reports by country read this table, so a later profile change never rewrites history.
+    """
+
+    __tablename__ = "completion"
+    __table_args__ = (UniqueConstraint("course_id", "participant_id", "module_id", name="uq_completion"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
+    placement_id: Mapped[int | None] = mapped_column(ForeignKey("placement.id", ondelete="SET NULL"), nullable=True)
+    module_id: Mapped[str] = mapped_column(String(32))
+    #: ISO 3166-1 alpha-2, or None when nobody told us
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True, index=True)
+    #: where the country came from: activity | profile | learner
+    country_source: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    agency: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    percent: Mapped[int | None] = mapped_column(nullable=True)
+    passed: Mapped[bool] = mapped_column(default=False)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, SelectMultipleField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..countries import country_choices
@@ -20,5 +22,13 @@ class DeepLinkForm(LaunchForm):
 
     def __init__(self, catalogue, lang: str, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.modules.choices = [(m.id, f"{m.id} — {m.title(lang).text}") for m in catalogue.modules]
-        self.country.choices = [("", _l("Not set: use each participant's LMS profile"))] + list(country_choices())
+        self.modules.choices = [SelectChoice(m.id, f"{m.id} — {m.title(lang).text}") for m in catalogue.modules]
+        self.country.choices = [SelectChoice("", _l("Not set: use each participant's LMS profile"))] + [
+            SelectChoice(code, name) for code, name in country_choices()]
+
+
+class ResendForm(LaunchForm):
+    """Send one score again, or every failed one in the course."""
+
+    delivery_id = IntegerField(validators=[Optional()])
+    scope = SelectField(choices=[SelectChoice("one"), SelectChoice("failed"), SelectChoice("all")], default="one")

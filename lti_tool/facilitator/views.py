@@ -3,13 +3,21 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from ..lti.current import current, launch_required, scope_to_launch
 from ..lti.roles import Access
 from ..runtime import runtime
+from ..countries import country_name
+from ..courses.models import Course
+from ..courses.roster import Roster, course_roster
+from ..errors import BadRequest, NotFound
+from ..extensions import db
+from ..grades.models import DeliveryStatus, GradeDelivery
+from ..grades.services import latest_deliveries, resend
+from .dashboard import build_dashboard, dashboard_csv, question_stats
 from .deep_linking import accepts_multiple, build_reply, settings_of
-from .forms import DeepLinkForm
+from .forms import DeepLinkForm, ResendForm
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +26,86 @@ scope_to_launch(bp)
 
 
 @bp.get("/")
+@launch_required(Access.FACILITATOR)
+def dashboard() -> str:
+    """Who started, finished and passed in this course, by person and by country, and grade delivery."""
+    launch = current()
+    course = _course()
+    board = build_dashboard(course, runtime().catalogue, course_roster(course))
+    refresh = request.args.get("refresh", type=int)
+    country = request.args.get("country")
+    rows, pages = board.page(request.args.get("page", 1, type=int), country=country)
+    return render_template(
+        "facilitator/dashboard.html", board=board, rows=rows, pages=pages,
+        page=min(max(1, request.args.get("page", 1, type=int)), pages), country=country, lang=launch.locale,
+        resend_form=ResendForm(), refresh=refresh if refresh in (15, 30, 60) else None,
+        resent=request.args.get("resent", type=int), country_name=country_name,
+    )
+
+
+@bp.get("/learner/<int:participant_id>")
+@launch_required(Access.FACILITATOR)
+def learner(participant_id: int) -> str:
+    """One learner of this course: progress per module and grade delivery, with resend buttons."""
+    course = _course()
+    board = build_dashboard(course, runtime().catalogue, Roster([]), details_for=participant_id)
+    row = next((r for r in board.rows if r.participant_id == participant_id), None)
+    if row is None:
+        raise NotFound("There is no such learner in this course.")
+    return render_template("facilitator/learner.html", row=row, cells=list(zip(board.modules, row.cells)),
+                           lang=current().locale, resend_form=ResendForm(), country_name=country_name)
+
+
+@bp.get("/export.csv")
+@launch_required(Access.FACILITATOR)
+def export_csv() -> Response:
+    """The dashboard as CSV, one line per learner and module."""
+    course = _course()
+    board = build_dashboard(course, runtime().catalogue, course_roster(course))
+    response = Response(dashboard_csv(board), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="emm2-course-{course.id}.csv"'
+    return response
+
+
+@bp.get("/questions/<module_id>")
+@launch_required(Access.FACILITATOR)
+def questions(module_id: str) -> str:
+    """Which quiz questions people in this course miss most."""
+    module = runtime().catalogue.get(module_id)
+    if module is None:
+        raise NotFound(f"There is no module {module_id!r} in this curriculum.")
+    return render_template("facilitator/questions.html", module=module, lang=current().locale,
+                           stats=question_stats(_course(), module, current().locale))
+
+
+@bp.post("/grades/resend")
+@launch_required(Access.FACILITATOR)
+def resend_grades() -> Response:
+    """Queue scores of this course again; the worker delivers them within seconds."""
+    form = ResendForm()
+    if not form.validate():
+        raise BadRequest("; ".join(e for errors in form.errors.values() for e in errors))
+    course = _course()
+    if form.scope.data == "one":
+        delivery = db.session.get(GradeDelivery, form.delivery_id.data or 0)
+        if delivery is None or delivery.placement.course_id != course.id:
+            raise NotFound("There is no such grade delivery in this course.")
+        rows = [delivery]
+    else:
+        rows = latest_deliveries(course.id, status=DeliveryStatus.FAILED if form.scope.data == "failed" else None)
+    count = resend(rows)
+    log.info("facilitator launch %s re-queued %d scores in course %s", current().launch.id, count, course.id)
+    return redirect(url_for("facilitator.dashboard", resent=count), code=303)
+
+
+def _course() -> Course:
+    course = current().launch.course
+    if course is None:
+        raise NotFound("This launch has no course.")
+    return course
+
+
+@bp.get("/modules")
 @launch_required(Access.FACILITATOR)
 def catalogue() -> str:
     """Every module, grouped by section, for a facilitator who launched without a (known) module."""

@@ -11,12 +11,9 @@ from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import select
-
 from ..config import Settings
 from ..errors import LaunchError
-from ..extensions import db
-from ..platforms.models import Deployment, Platform
+from ..platforms.directory import PlatformInfo, directory
 from ..state_store import StateStore
 from .validation import LoginState
 
@@ -43,18 +40,16 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _platform_for(issuer: str, client_id: str | None) -> Platform:
+def _platform_for(issuer: str, client_id: str | None) -> PlatformInfo:
     if client_id:
-        platform = db.session.scalar(
-            select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
-        )
+        platform = directory.find(issuer, client_id)
         if platform is None:
             raise LaunchError(
                 f"This tool has no registration for issuer {issuer!r} with client_id {client_id!r}. "
                 "An administrator must register the LMS first."
             )
         return platform
-    platforms = db.session.scalars(select(Platform).where(Platform.issuer == issuer).limit(2)).all()
+    platforms = directory.for_issuer(issuer)
     if not platforms:
         raise LaunchError(f"This tool has no registration for issuer {issuer!r}.")
     if len(platforms) > 1:
@@ -84,16 +79,8 @@ def begin_login(
         )
     platform = _platform_for(issuer, (params.get("client_id") or "").strip() or None)
     deployment_id = params.get("lti_deployment_id")
-    if deployment_id is not None:
-        known = db.session.scalar(
-            select(Deployment.id).where(
-                Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
-            )
-        )
-        if known is None:
-            raise LaunchError(
-                f"Deployment {deployment_id!r} is not registered for {platform.name or platform.issuer}."
-            )
+    if deployment_id is not None and deployment_id not in platform.deployments:
+        raise LaunchError(f"Deployment {deployment_id!r} is not registered for {platform.label}.")
 
     state = "st-" + secrets.token_urlsafe(24)
     nonce = "n-" + secrets.token_urlsafe(24)

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from pylti1p3.contrib.flask import FlaskRequest
 
 from ..errors import LaunchError
+from ..extensions import db
 from ..keys.services import public_jwks
 from ..runtime import runtime
 from .login import begin_login, origin_of, state_cookie_name
@@ -128,8 +129,9 @@ def launch() -> Response:
         rt.tool_conf, login_state=login_state, keysets=rt.keysets, settings=rt.settings,
         requests_session=rt.http,
     ).validate()
-    launch_row = record_launch(message.claims, message.platform, message.deployment, rt.settings)
-    ref = rt.refs.issue(launch_row.id)
+    launch_id = record_launch(message.claims, message.platform.id, message.deployment, rt.settings)
+    db.session.commit()  # at once: SQLite's single writer lock is held for a few statements only
+    ref = rt.refs.issue(launch_id)
     response = redirect(url_for("learner.home", ref=ref), code=303)
     response.delete_cookie(state_cookie_name(state), path="/lti/", secure=True, samesite="None", partitioned=True)
     return response

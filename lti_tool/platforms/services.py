@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..errors import BadRequest, NotFound
 from ..extensions import db
+from .directory import directory
 from .models import Deployment, Platform
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ def register_platform(spec: PlatformSpec) -> Platform:
         if deployment_id not in known:
             platform.deployments.append(Deployment(deployment_id=deployment_id))
     db.session.flush()
+    directory.clear()
     return platform
 
 
@@ -141,4 +143,5 @@ def remove_platform(issuer: str, client_id: str) -> None:
         raise NotFound(f"no platform with issuer {issuer!r} and client-id {client_id!r}")
     db.session.delete(platform)
     db.session.flush()
+    directory.clear()
     log.info("removed platform %s client %s", issuer, client_id)

@@ -3,29 +3,13 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from urllib.parse import urljoin
 
 import requests
 
+from e2e_support import browse_launch
+
 LEARNER_GD = "5"      # Marcus Charles, Grenada
 FACILITATOR = "3"
-
-
-def browse_launch(demo_lms, user: str, placement: str | None = None, **kwargs) -> requests.Response:
-    """What a browser does in the LMS iframe, without JavaScript: login → LMS auth → form post → tool."""
-    http = requests.Session()
-    login = http.get(demo_lms.lms.login_url(user, placement, platform_storage=False, **kwargs),
-                     allow_redirects=False, timeout=10)
-    assert login.status_code == 302, login.text[:300]
-    auth = http.get(login.headers["Location"], timeout=10)
-    assert auth.status_code == 200, auth.text[:300]
-    action = unescape(re.search(r'<form[^>]*action="([^"]+)"', auth.text).group(1))
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', auth.text))
-    cookies = {c.name: c.value for c in http.cookies}  # the state cookie is Secure; loopback http is fine here
-    launched = requests.post(action, data={k: unescape(v) for k, v in fields.items()}, cookies=cookies,
-                             allow_redirects=False, timeout=10)
-    assert launched.status_code == 303, launched.text[:500]
-    return requests.get(urljoin(launched.url, launched.headers["Location"]), timeout=10)
 
 
 def placement_id(demo_lms, module: str) -> str:

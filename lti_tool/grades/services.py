@@ -1,0 +1,132 @@
+"""Owe a score to the LMS, see what is owed, and ask for it again. Plain functions; callers commit."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Iterable
+
+from sqlalchemy import select, update
+
+from ..countries import label as country_label
+from ..courses.models import Course, Participant, Placement
+from ..extensions import db
+from ..models_base import utcnow
+from .models import DeliveryStatus, GradeDelivery
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    """What one attempt means for the gradebook column of its placement."""
+
+    module_id: str
+    module_title: str
+    points: Fraction | float
+    max_points: Fraction | float
+    completed: bool
+    passed: bool
+    country: str | None
+
+    @property
+    def percent(self) -> int:
+        return int(Fraction(self.points) * 100 / Fraction(self.max_points)) if self.max_points else 0
+
+
+def _number(value: Fraction | float) -> float | int:
+    value = Fraction(value).limit_denominator(1000)
+    return int(value) if value.denominator == 1 else round(float(value), 3)
+
+
+def comment_for(report: ScoreReport) -> str:
+    """The gradebook feedback: module, result, country — e.g.
+    'm04 Gender and Migration — completed, 8/10 (80%), passed — Grenada (GD)'."""
+    state = "completed" if report.completed else "submitted"
+    result = "passed" if report.passed else "not passed"
+    where = country_label(report.country) if report.country else "country not given"
+    return (f"{report.module_id} {report.module_title} — {state}, {_number(report.points)}/"
+            f"{_number(report.max_points)} ({report.percent}%), {result} — {where}")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def queue_score(placement: Placement, participant: Participant, report: ScoreReport) -> GradeDelivery:
+    """Write the score owed, in the caller's transaction. Older pending rows for the same column are superseded.
+
+    The timestamp is fixed now and is strictly newer, to the second, than the last one sent to this
+    column for this person: Moodle answers 409 to a timestamp that is not newer, and compares seconds.
+    """
+    now = utcnow().replace(microsecond=0)
+    last = db.session.scalar(
+        select(GradeDelivery.score_timestamp)
+        .where(GradeDelivery.placement_id == placement.id, GradeDelivery.participant_id == participant.id)
+        .order_by(GradeDelivery.score_timestamp.desc()).limit(1)
+    )
+    stamp = max(now, last.replace(microsecond=0) + timedelta(seconds=1)) if last else now
+    db.session.execute(
+        update(GradeDelivery)
+        .where(GradeDelivery.placement_id == placement.id, GradeDelivery.participant_id == participant.id,
+               GradeDelivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.SUPERSEDED, last_error="replaced by a newer score")
+    )
+    score = {
+        "userId": participant.sub,
+        "scoreGiven": _number(report.points),
+        "scoreMaximum": _number(report.max_points),
+        "activityProgress": "Completed" if report.completed else "Submitted",
+        # never anything but FullyGraded: Moodle blanks the grade for any other status
+        "gradingProgress": "FullyGraded",
+        "timestamp": _iso(stamp),
+        "comment": comment_for(report),
+    }
+    delivery = GradeDelivery(placement_id=placement.id, participant_id=participant.id, score=score,
+                             score_timestamp=stamp, status=DeliveryStatus.PENDING, next_attempt_at=utcnow())
+    db.session.add(delivery)
+    db.session.flush()
+    log.info("score owed: delivery %s placement %s participant %s", delivery.id, placement.id, participant.id)
+    return delivery
+
+
+def resend(deliveries: Iterable[GradeDelivery]) -> int:
+    """Put failed or delivered rows back in the queue, now, keeping their score and timestamp."""
+    count = 0
+    for delivery in deliveries:
+        if delivery.status == DeliveryStatus.SUPERSEDED:
+            continue
+        delivery.status = DeliveryStatus.PENDING
+        delivery.next_attempt_at = utcnow()
+        delivery.claimed_until = None
+        delivery.last_error = None
+        count += 1
+    db.session.flush()
+    return count
+
+
+def latest_deliveries(course_id: int | None = None, *, status: DeliveryStatus | None = None) -> list[GradeDelivery]:
+    """The newest delivery for each (placement, participant), optionally one course and one status."""
+    newest = (
+        select(GradeDelivery.placement_id, GradeDelivery.participant_id,
+               db.func.max(GradeDelivery.id).label("id"))
+        .where(GradeDelivery.status != DeliveryStatus.SUPERSEDED)
+        .group_by(GradeDelivery.placement_id, GradeDelivery.participant_id)
+        .subquery()
+    )
+    query = select(GradeDelivery).join(newest, GradeDelivery.id == newest.c.id)
+    if course_id is not None:
+        query = query.join(Placement, Placement.id == GradeDelivery.placement_id).where(Placement.course_id == course_id)
+    if status is not None:
+        query = query.where(GradeDelivery.status == status)
+    return list(db.session.scalars(query.order_by(GradeDelivery.id)))
+
+
+def find_course(text: str) -> Course | None:
+    """A course by our id, its LMS context id or its label (CLI convenience)."""
+    if text.isdigit():
+        found = db.session.get(Course, int(text))
+        if found:
+            return found
+    return db.session.scalar(select(Course).where((Course.context_id == text) | (Course.label == text)).limit(1))
