@@ -1,0 +1,739 @@
+"""Launch benchmark: LTI 1.3 login + launch throughput, latency and server CPU, ours against a pylti1p3 baseline.
+
+The driver plays the LMS: it has its own RSA key, serves its JWKS on 127.0.0.1, starts both tools
+under gunicorn with the same settings (each in a fresh temporary instance folder and port), and
+runs complete launches against each over real HTTP on loopback:
+
+    POST login -> 302 to the LMS auth URL (state and nonce read from Location)
+    -> sign a Moodle-shaped id_token for that nonce
+    -> POST id_token + state with the state cookie -> 303 (ours) / 200 (baseline)
+
+    python bench/launch_bench.py [--launches N] [--concurrency 1,4,8,16] [--workers 2] [--threads 4]
+                                 [--warmup 20] [--rounds 3] [--json FILE] [--tools ours,baseline]
+                                 [--no-baseline-key-cache] [--ours-env EMM_NAME=VALUE] [--keep]
+
+See docs/performance.md for what the figures mean and the latest results.
+"""
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import itertools
+import json
+import os
+import platform as pyplatform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "moodle"
+HOST = "127.0.0.1"  # every target of this benchmark is on loopback
+CLIENT_ID = "bench-client"
+DEPLOYMENT_ID = "1"
+#: distinct learners the launches cycle through (a class launching the same activity)
+LEARNERS = 200
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# -- the LMS side ---------------------------------------------------------------------------------
+
+class FakeLms:
+    """The driver's platform: one RSA key, its JWKS served on loopback, hits counted per path."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = "bench-lms-key"
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update({"kid": self.kid, "alg": "RS256", "use": "sig"})
+        body = json.dumps({"keys": [jwk]}).encode()
+        self.hits: dict[str, int] = {}
+        lock = threading.Lock()
+        hits = self.hits
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server API
+                if self.path.endswith("/jwks"):
+                    with lock:
+                        hits[self.path] = hits.get(self.path, 0) + 1
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                else:
+                    self.send_error(404)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        self._server.daemon_threads = True
+        self.base = f"http://{HOST}:{self._server.server_port}"
+        self.issuer = self.base + "/lms"
+        self.auth_login_url = self.base + "/lms/auth"
+        self.auth_token_url = self.base + "/lms/token"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="jwks", daemon=True)
+        self._thread.start()
+        fixture = json.loads((FIXTURES / "02_id_token_student_resource_link.json").read_text())
+        self._claims = fixture["claims"]
+        login = json.loads((FIXTURES / "01_oidc_login_initiation.json").read_text())
+        self._message_hint = login["resource_link_launch"]["params"]["lti_message_hint"]
+
+    def key_set_url(self, tool: str) -> str:
+        return f"{self.base}/{tool}/jwks"
+
+    def jwks_hits(self, tool: str) -> int:
+        return self.hits.get(urlsplit(self.key_set_url(tool)).path, 0)
+
+    def login_params(self, launch_url: str, learner: int) -> dict[str, str]:
+        """The third-party login initiation Moodle posts (fixture 01)."""
+        return {
+            "iss": self.issuer, "target_link_uri": launch_url, "login_hint": str(learner),
+            "lti_message_hint": self._message_hint, "client_id": CLIENT_ID, "lti_deployment_id": DEPLOYMENT_ID,
+        }
+
+    def claims(self, nonce: str, launch_url: str, learner: int) -> dict[str, Any]:
+        """A Moodle student resource-link launch (fixture 02), re-addressed and for one learner."""
+        claims = dict(self._claims)  # only top-level keys change: a shallow copy is enough
+        now = int(time.time())
+        claims.update({
+            "iss": self.issuer, "aud": CLIENT_ID, "nonce": nonce, "iat": now, "exp": now + 60,
+            "sub": str(learner), "given_name": "Learner", "family_name": str(learner),
+            "name": f"Learner {learner}", "email": f"learner{learner}@example.com",
+            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": DEPLOYMENT_ID,
+            "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": launch_url,
+        })
+        return claims
+
+    def sign(self, claims: dict[str, Any], key: Any = None) -> str:
+        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.kid})
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# -- the tools under test -------------------------------------------------------------------------
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    """The caller's environment without EMM_* settings, so both tools start from the defaults."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMM_")}
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Tool:
+    name: str
+    launch_path: str
+    login_path: str
+    ready_path: str
+    success_status: int
+    #: extra login parameters (the baseline's cookie-check skip)
+    login_extra: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    folder: Path | None = None
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def launch_url(self) -> str:
+        return self.url + self.launch_path
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if requests.get(self.url + self.ready_path, timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not answer on {self.url} within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def cpu_seconds(self) -> float:
+        """utime+stime of the gunicorn master and every live descendant, plus what it reaped."""
+        assert self.proc is not None
+        ticks = 0
+        pids = [self.proc.pid]
+        i = 0
+        while i < len(pids) and i < 1000:
+            pid = pids[i]
+            i += 1
+            stat = _stat(pid)
+            if stat is None:
+                continue
+            ticks += stat[0] + stat[1]
+            if pid == self.proc.pid:
+                ticks += stat[2] + stat[3]  # children that exited and were waited for
+            pids.extend(_children(pid))
+        return ticks / CLK_TCK
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # our own session: the master and its workers
+            self.proc.wait(timeout=25)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+
+
+def _stat(pid: int) -> tuple[int, int, int, int] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2:].split()
+    # fields[0] is /proc/<pid>/stat field 3 (state): utime is field 14, stime 15, cutime 16, cstime 17
+    return int(fields[11]), int(fields[12]), int(fields[13]), int(fields[14])
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes on the machine have used (from /proc/stat: all but idle and iowait)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    # guest time is already counted in user and nice
+    return (sum(fields[:8]) - idle) / CLK_TCK
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            found.extend(int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def _emm_lti_command() -> list[str]:
+    script = Path(sys.executable).parent / "emm-lti"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lti_tool.cli"]
+
+
+def start_ours(lms: FakeLms, workdir: Path, workers: int, threads: int, extra_env: dict[str, str]) -> Tool:
+    tool = Tool("ours", launch_path="/lti/launch", login_path="/lti/login",
+                ready_path="/.well-known/jwks.json", success_status=303)
+    tool.folder = workdir / "ours"
+    tool.folder.mkdir()
+    tool.port = free_port()
+    env = _clean_env(EMM_INSTANCE_PATH=str(tool.folder / "instance"), EMM_LOG_LEVEL="WARNING", **extra_env)
+    add = subprocess.run(
+        [*_emm_lti_command(), "platform", "add", "--issuer", lms.issuer, "--client-id", CLIENT_ID,
+         "--deployment-id", DEPLOYMENT_ID, "--auth-login-url", lms.auth_login_url,
+         "--auth-token-url", lms.auth_token_url, "--key-set-url", lms.key_set_url("ours"),
+         "--name", "Benchmark LMS"],
+        env=env, cwd=tool.folder, capture_output=True, text=True, timeout=120,
+    )
+    if add.returncode != 0:
+        raise RuntimeError(f"emm-lti platform add failed:\n{add.stdout}{add.stderr}")
+    tool.log_path = tool.folder / "server.log"
+    with open(tool.log_path, "wb") as log:
+        tool.proc = subprocess.Popen(
+            [*_emm_lti_command(), "serve", "--host", HOST, "--port", str(tool.port),
+             "--workers", str(workers), "--threads", str(threads)],
+            env=env, cwd=tool.folder, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    return tool
+
+
+def write_baseline_config(lms: FakeLms, folder: Path) -> Path:
+    """The baseline's pylti1p3 JSON tool config and its own key pair, in `folder`; returns the config path."""
+    tool_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (folder / "private.key").write_bytes(tool_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (folder / "public.key").write_bytes(tool_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    config = {lms.issuer: [{
+        "default": True, "client_id": CLIENT_ID, "auth_login_url": lms.auth_login_url,
+        "auth_token_url": lms.auth_token_url, "auth_audience": None, "key_set_url": lms.key_set_url("baseline"),
+        "key_set": None, "private_key_file": "private.key", "public_key_file": "public.key",
+        "deployment_ids": [DEPLOYMENT_ID],
+    }]}
+    path = folder / "tool.json"
+    path.write_text(json.dumps(config, indent=2))
+    return path
+
+
+def start_baseline(lms: FakeLms, workdir: Path, workers: int, threads: int, key_cache: bool) -> Tool:
+    # lti1p3_new_window=1 is what the browser sends on its second login request, after
+    # pylti1p3's cookie-check page (enable_check_cookies) found cookies working; sending it at
+    # once skips that page, as our tool skips its own check outside an iframe
+    tool = Tool("baseline", launch_path="/launch/", login_path="/login/", ready_path="/jwks/",
+                success_status=200, login_extra={"lti1p3_new_window": "1"})
+    tool.folder = workdir / "baseline"
+    tool.folder.mkdir()
+    tool.port = free_port()
+    write_baseline_config(lms, tool.folder)
+    env = _clean_env(
+        EMM_LOG_LEVEL="WARNING", BASELINE_LTI_CONFIG=str(tool.folder / "tool.json"),
+        BASELINE_CACHE_DIR=str(tool.folder / "cache"), BASELINE_KEY_CACHE="1" if key_cache else "0",
+    )
+    tool.log_path = tool.folder / "server.log"
+    with open(tool.log_path, "wb") as log:
+        tool.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "baseline_tool.py"), "--host", HOST, "--port", str(tool.port),
+             "--workers", str(workers), "--threads", str(threads)],
+            env=env, cwd=tool.folder, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    return tool
+
+
+# -- one launch -----------------------------------------------------------------------------------
+
+class _NoCookieStore(http.cookiejar.DefaultCookiePolicy):
+    """Each launch is a fresh browser tab: state cookies are passed by hand, never kept."""
+
+    def set_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    session.cookies.set_policy(_NoCookieStore())
+    return session
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    seconds: float = 0.0
+    sign_seconds: float = 0.0
+    error: str = ""
+
+
+def one_launch(session: requests.Session, tool: Tool, lms: FakeLms, learner: int,
+               tamper: Callable[[dict[str, Any]], None] | None = None, sign_key: Any = None,
+               send_cookie: bool = True) -> Outcome:
+    """Login + launch like a browser between the LMS and the tool; `tamper` etc. forge it for checks."""
+    start = time.perf_counter()
+    login = session.post(tool.url + tool.login_path, data={**lms.login_params(tool.launch_url, learner),
+                         **tool.login_extra}, allow_redirects=False, timeout=10)
+    if login.status_code != 302:
+        return Outcome(False, error=f"login answered {login.status_code}")
+    location = login.headers.get("Location", "")
+    query = parse_qs(urlsplit(location).query)
+    if not location.startswith(lms.auth_login_url) or "state" not in query or "nonce" not in query:
+        return Outcome(False, error=f"login redirected to {location[:80]!r}")
+    state, nonce = query["state"][0], query["nonce"][0]
+    if query.get("redirect_uri", [""])[0] != tool.launch_url:
+        return Outcome(False, error="login redirect_uri is not the launch URL")
+    cookies = dict(login.cookies) if send_cookie else {}
+    signing = time.perf_counter()
+    claims = lms.claims(nonce, tool.launch_url, learner)
+    if tamper is not None:
+        tamper(claims)
+    token = lms.sign(claims, sign_key)
+    signed = time.perf_counter()
+    launch = session.post(tool.launch_url, data={"id_token": token, "state": state}, cookies=cookies,
+                          allow_redirects=False, timeout=10)
+    done = time.perf_counter()
+    if launch.status_code != tool.success_status:
+        return Outcome(False, done - start, signed - signing, f"launch answered {launch.status_code}")
+    return Outcome(True, done - start, signed - signing)
+
+
+def validation_checks(tool: Tool, lms: FakeLms) -> dict[str, bool]:
+    """True where the tool behaves: the good launch passes and each forged one is refused."""
+    session = new_session()
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    results = {
+        "good launch accepted": one_launch(session, tool, lms, 1).ok,
+        "signature by another key (same kid) refused": not one_launch(session, tool, lms, 1, sign_key=other_key).ok,
+        "nonce not issued by the tool refused": not one_launch(
+            session, tool, lms, 1, tamper=lambda c: c.update(nonce="n-not-issued")).ok,
+        "launch without the state cookie refused": not one_launch(session, tool, lms, 1, send_cookie=False).ok,
+        "deployment not registered refused": not one_launch(session, tool, lms, 1, tamper=lambda c: c.update(
+            {"https://purl.imsglobal.org/spec/lti/claim/deployment_id": "not-registered"})).ok,
+    }
+    session.close()
+    return results
+
+
+# -- a measured run -------------------------------------------------------------------------------
+
+def percentile(sorted_values: list[float], pct: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), -(-len(sorted_values) * pct // 100)))
+    return sorted_values[int(rank) - 1]
+
+
+_learners = itertools.count()
+
+
+@dataclass
+class Round:
+    """The raw outcome of one measured round: launches of one tool at one concurrency."""
+
+    outcomes: list[Outcome]
+    elapsed: float
+    server_cpu: float
+    driver_cpu: float
+    other_cpu: float
+    jwks_fetches: int
+
+
+def run_round(tool: Tool, lms: FakeLms, launches: int, concurrency: int, timeout: float) -> Round:
+    """`launches` launches spread over `concurrency` threads, each with its own keep-alive session."""
+    counter = itertools.count()
+    outcomes: list[list[Outcome]] = [[] for _ in range(concurrency)]
+    sessions = [new_session() for _ in range(concurrency)]
+    for session in sessions:  # open each keep-alive connection before the clock starts
+        session.get(tool.url + tool.ready_path, timeout=10)
+    barrier = threading.Barrier(concurrency + 1, timeout=30)
+    deadline_box: list[float] = []
+
+    def worker(index: int) -> None:
+        barrier.wait()
+        deadline = deadline_box[0]
+        for _ in range(launches):  # bounded in count; the shared counter splits the work
+            if next(counter) >= launches or time.monotonic() > deadline:
+                break
+            try:
+                outcome = one_launch(sessions[index], tool, lms, next(_learners) % LEARNERS + 1)
+            except requests.RequestException as exc:
+                outcome = Outcome(False, error=f"{type(exc).__name__}: {exc}"[:200])
+            outcomes[index].append(outcome)
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    jwks_before = lms.jwks_hits(tool.name)
+    driver_before = time.process_time()
+    machine_before = machine_busy_seconds()
+    cpu_before = tool.cpu_seconds()
+    deadline_box.append(time.monotonic() + timeout)
+    started = time.perf_counter()
+    barrier.wait()
+    for thread in threads:
+        thread.join(timeout=max(0.1, deadline_box[0] + 15 - time.monotonic()))
+    elapsed = time.perf_counter() - started
+    cpu = tool.cpu_seconds() - cpu_before
+    driver_cpu = time.process_time() - driver_before
+    other_cpu = machine_busy_seconds() - machine_before - cpu - driver_cpu
+    for session in sessions:
+        session.close()
+    return Round([o for per_thread in outcomes for o in per_thread], elapsed, cpu, driver_cpu,
+                 max(0.0, other_cpu), lms.jwks_hits(tool.name) - jwks_before)
+
+
+def summarize(tool: str, concurrency: int, rounds: list[Round]) -> dict[str, Any]:
+    """One table row from a tool's rounds at one concurrency level."""
+    flat = [o for r in rounds for o in r.outcomes]
+    good = [o for o in flat if o.ok]
+    latencies = sorted(o.seconds * 1000 for o in good)
+    signing = sorted(o.sign_seconds * 1000 for o in good)
+    errors = [o.error for o in flat if not o.ok]
+    done = len(flat)
+    elapsed = sum(r.elapsed for r in rounds)
+    return {
+        "tool": tool, "concurrency": concurrency, "rounds": len(rounds), "launches": len(good),
+        "errors": len(errors), "error_samples": sorted(set(errors))[:5], "seconds": round(elapsed, 3),
+        "launches_per_s": round(len(good) / elapsed, 1) if elapsed > 0 else 0.0,
+        "p50_ms": round(percentile(latencies, 50), 1), "p95_ms": round(percentile(latencies, 95), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "sign_mean_ms": round(sum(signing) / len(signing), 2) if signing else None,
+        "sign_p95_ms": round(percentile(signing, 95), 2),
+        "server_cpu_ms_per_launch": round(sum(r.server_cpu for r in rounds) * 1000 / done, 2) if done else None,
+        "driver_cpu_ms_per_launch": round(sum(r.driver_cpu for r in rounds) * 1000 / done, 2) if done else None,
+        "jwks_fetches": sum(r.jwks_fetches for r in rounds),
+        #: CPU used meanwhile by everything else on the machine, in % of all its CPUs
+        "other_cpu_pct": round(sum(r.other_cpu for r in rounds) * 100 / (elapsed * len(os.sched_getaffinity(0))), 1)
+        if elapsed > 0 else None,
+    }
+
+
+def idle_cpu(tool: Tool, seconds: float = 3.0) -> float:
+    """Server CPU milliseconds per second with no request at all (timers, background threads)."""
+    before = tool.cpu_seconds()
+    time.sleep(seconds)
+    return round((tool.cpu_seconds() - before) * 1000 / seconds, 1)
+
+
+def warm_up(tool: Tool, lms: FakeLms, launches: int) -> int:
+    """Launches outside the figures: first imports, template compiles, key-set fetch, connection pools."""
+    if launches <= 0:
+        return 0
+    result = run_round(tool, lms, launches, concurrency=min(4, launches), timeout=120)
+    return sum(1 for o in result.outcomes if not o.ok)
+
+
+# -- output ---------------------------------------------------------------------------------------
+
+COLUMNS = (
+    ("tool", "tool", "{}"), ("conc", "concurrency", "{}"), ("launches", "launches", "{}"),
+    ("errors", "errors", "{}"), ("launch/s", "launches_per_s", "{:.1f}"), ("p50 ms", "p50_ms", "{:.1f}"),
+    ("p95 ms", "p95_ms", "{:.1f}"), ("p99 ms", "p99_ms", "{:.1f}"),
+    ("server CPU ms/launch", "server_cpu_ms_per_launch", "{:.2f}"),
+    ("sign ms", "sign_mean_ms", "{:.2f}"), ("driver CPU ms/launch", "driver_cpu_ms_per_launch", "{:.2f}"),
+    ("JWKS fetches", "jwks_fetches", "{}"), ("other load %", "other_cpu_pct", "{:.1f}"),
+)
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    cells = [[title for title, _, _ in COLUMNS]]
+    for row in rows:
+        cells.append([fmt.format(row[key]) if row[key] is not None else "-" for _, key, fmt in COLUMNS])
+    widths = [max(len(r[i]) for r in cells) for i in range(len(COLUMNS))]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by = {(r["tool"], r["concurrency"]): r for r in rows}
+    out = []
+    for (name, conc), ours in sorted(by.items(), key=lambda kv: kv[0][1]):
+        base = by.get(("baseline", conc))
+        if name != "ours" or base is None:
+            continue
+        out.append({
+            "concurrency": conc,
+            "throughput_ours_over_baseline": round(ours["launches_per_s"] / base["launches_per_s"], 2)
+            if base["launches_per_s"] else None,
+            "cpu_per_launch_ours_over_baseline": round(
+                ours["server_cpu_ms_per_launch"] / base["server_cpu_ms_per_launch"], 2)
+            if ours["server_cpu_ms_per_launch"] and base["server_cpu_ms_per_launch"] else None,
+        })
+    return out
+
+
+def verdicts(rows: list[dict[str, Any]], rat: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    cpu = [r["cpu_per_launch_ours_over_baseline"] for r in rat if r["cpu_per_launch_ours_over_baseline"]]
+    if cpu:
+        worst = max(cpu)
+        lines.append(f"server CPU per launch, ours/baseline, worst level {worst:.2f} (budget <= 0.50): "
+                     + ("MET" if worst <= 0.5 else "MISSED"))
+    thr = [r["throughput_ours_over_baseline"] for r in rat if r["throughput_ours_over_baseline"]]
+    if thr:
+        worst = min(thr)
+        lines.append(f"throughput, ours/baseline, worst level {worst:.2f} (budget >= 2.0): "
+                     + ("MET" if worst >= 2.0 else "MISSED"))
+    at8 = [r for r in rows if r["tool"] == "ours" and r["concurrency"] == 8]
+    if at8:
+        p95 = at8[0]["p95_ms"]
+        lines.append(f"ours p95 at concurrency 8: {p95:.1f} ms (budget < 50 ms): " + ("MET" if p95 < 50 else "MISSED"))
+    return lines
+
+
+# -- main -----------------------------------------------------------------------------------------
+
+def _levels(text: str) -> list[int]:
+    try:
+        levels = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--concurrency must be numbers separated by commas, got {text!r}") from None
+    if not levels or any(not 1 <= c <= 64 for c in levels):
+        raise argparse.ArgumentTypeError("--concurrency levels must be between 1 and 64")
+    return levels
+
+
+def _env_pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.startswith("EMM_"):
+        raise argparse.ArgumentTypeError(f"--ours-env takes EMM_NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def revision() -> str:
+    """The commit measured, and whether the tool's code had uncommitted changes (read-only git)."""
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "lti_tool"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head or "unknown") + (" + uncommitted changes in lti_tool/" if dirty else "")
+
+
+def _raise_exit(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--launches", type=int, default=300, help="measured launches per concurrency level and tool")
+    parser.add_argument("--concurrency", type=_levels, default=[1, 4, 8, 16], help="comma-separated levels")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, for both tools")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker, for both tools")
+    parser.add_argument("--warmup", type=int, default=20, help="launches per tool before measuring, not counted")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="split each level into this many rounds, alternating the tools")
+    parser.add_argument("--level-timeout", type=float, default=120.0, help="seconds allowed per level and tool")
+    parser.add_argument("--tools", default="ours,baseline", help="which tools to run: ours, baseline or both")
+    parser.add_argument("--no-baseline-key-cache", dest="baseline_key_cache", action="store_false",
+                        help="baseline fetches the LMS key set on every launch, as pylti1p3's example does")
+    parser.add_argument("--ours-env", action="append", type=_env_pair, default=[], metavar="EMM_NAME=VALUE",
+                        help="extra setting for our tool, e.g. EMM_DATABASE_URL=postgresql://... (repeatable; "
+                             "the database must be empty)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary instance folders (logs)")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    if not 1 <= args.launches <= 100_000:
+        parser.error("--launches must be between 1 and 100000")
+    if not (1 <= args.workers <= 64 and 1 <= args.threads <= 64):
+        parser.error("--workers and --threads must be between 1 and 64, as for emm-lti serve")
+    if not 0 <= args.warmup <= 10_000:
+        parser.error("--warmup must be between 0 and 10000")
+    if not 1 <= args.rounds <= min(args.launches, 100):
+        parser.error("--rounds must be between 1 and min(--launches, 100)")
+    names = [n.strip() for n in args.tools.split(",") if n.strip()]
+    if not names or set(names) - {"ours", "baseline"}:
+        parser.error("--tools takes ours, baseline or ours,baseline")
+
+    signal.signal(signal.SIGTERM, _raise_exit)
+    workdir = Path(tempfile.mkdtemp(prefix="emm-launch-bench-"))
+    lms: FakeLms | None = None
+    tools: list[Tool] = []
+    try:
+        lms = FakeLms()
+        for name in names:
+            if name == "ours":
+                tools.append(start_ours(lms, workdir, args.workers, args.threads, dict(args.ours_env)))
+            else:
+                tools.append(start_baseline(lms, workdir, args.workers, args.threads, args.baseline_key_cache))
+        for tool in tools:
+            tool.wait_ready()
+            print(f"{tool.name}: pid {tool.proc.pid} on {tool.url}", flush=True)
+
+        checks: dict[str, dict[str, bool]] = {}
+        for tool in tools:
+            checks[tool.name] = validation_checks(tool, lms)
+            for what, passed in checks[tool.name].items():
+                print(f"  check {tool.name}: {what}: {'yes' if passed else 'NO'}", flush=True)
+        failed = [f"{t}: {w}" for t, c in checks.items() for w, ok in c.items() if not ok]
+        if failed:
+            print("validation checks failed, not benchmarking:\n  " + "\n  ".join(failed), file=sys.stderr)
+            for tool in tools:
+                print(f"--- {tool.name} log ---\n{tool.log_tail()}", file=sys.stderr)
+            return 1
+
+        for tool in tools:
+            errors = warm_up(tool, lms, args.warmup)
+            print(f"{tool.name}: {args.warmup} warm-up launches, {errors} errors", flush=True)
+        idle = {tool.name: idle_cpu(tool) for tool in tools}
+        print("idle server CPU, ms per second: " + ", ".join(f"{n} {v}" for n, v in idle.items()), flush=True)
+
+        rows = []
+        for conc in args.concurrency:
+            # alternate the tools in short rounds, so that drift and other load on the machine
+            # fall on both alike; the rounds of one tool and level make one row
+            rounds: dict[str, list[Round]] = {tool.name: [] for tool in tools}
+            shares = [args.launches // args.rounds + (1 if i < args.launches % args.rounds else 0)
+                      for i in range(args.rounds)]
+            for share in shares:
+                for tool in tools:
+                    if share:
+                        rounds[tool.name].append(run_round(tool, lms, share, conc, args.level_timeout / args.rounds))
+            for tool in tools:
+                row = summarize(tool.name, conc, rounds[tool.name])
+                rows.append(row)
+                print(f"  {tool.name:8} c={conc:<3} {row['launches_per_s']:7.1f} launches/s  "
+                      f"p95 {row['p95_ms']:6.1f} ms  CPU {row['server_cpu_ms_per_launch']} ms/launch  "
+                      f"errors {row['errors']}  other load {row['other_cpu_pct']}%", flush=True)
+                for sample in row["error_samples"]:
+                    print(f"    error: {sample}", flush=True)
+
+        rat = ratios(rows)
+        print()
+        print(f"revision: {revision()}")
+        print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), Python "
+              f"{pyplatform.python_version()}, gunicorn gthread {args.workers} workers x {args.threads} threads; "
+              f"driver and servers share the machine")
+        print(f"{args.launches} measured launches per tool and level in {args.rounds} alternating rounds, after "
+              f"{args.warmup} warm-up launches; latency is the client round trip of login + signing + launch")
+        print()
+        print(format_table(rows))
+        if rat:
+            print()
+            print("ours / baseline")
+            for r in rat:
+                print(f"  concurrency {r['concurrency']:>2}: throughput x{r['throughput_ours_over_baseline']}, "
+                      f"server CPU per launch x{r['cpu_per_launch_ours_over_baseline']}")
+            print()
+            for line in verdicts(rows, rat):
+                print(line)
+        if args.json:
+            args.json.write_text(json.dumps({
+                "machine": {"nproc": len(os.sched_getaffinity(0)), "python": pyplatform.python_version(),
+                            "platform": pyplatform.platform()},
+                "revision": revision(),
+                "settings": {"launches": args.launches, "rounds": args.rounds, "warmup": args.warmup, "concurrency": args.concurrency,
+                             "ours_env": [name for name, _ in args.ours_env],
+                             "workers": args.workers, "threads": args.threads, "learners": LEARNERS,
+                             "baseline_key_cache": args.baseline_key_cache},
+                "checks": checks, "idle_cpu_ms_per_s": idle, "results": rows, "ratios": rat, "verdicts": verdicts(rows, rat) if rat else [],
+            }, indent=2) + "\n")
+            print(f"\nwrote {args.json}")
+        return 0 if all(r["errors"] == 0 for r in rows) else 1
+    finally:
+        for tool in tools:
+            tool.stop()
+        if lms is not None:
+            lms.stop()
+        if args.keep:
+            print(f"kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # servers were already stopped by main's finally
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
