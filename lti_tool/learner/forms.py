@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, StringField
-from wtforms.validators import AnyOf
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, Length
 
 from ..forms import LaunchForm
 from .services import LANGUAGE_NAMES
@@ -33,3 +34,19 @@ class QuizForm(_LearnerForm):
     attempt = HiddenField()
     #: "1" once the learner was told some questions are unanswered and submits anyway
     confirm_unanswered = HiddenField()
+
+
+class AboutYouForm(_LearnerForm):
+    """The country (and agency) a learner's completions count for, asked once when the LMS did not say."""
+
+    country = SelectField(_l("Country you work for"), default="")
+    agency = StringField(_l("Ministry, department or agency (optional)"), validators=[Length(max=120)])
+    #: the page to go on to (checked: only a page of this launch)
+    next = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        from ..countries import country_choices
+
+        super().__init__(*args, **kwargs)
+        self.country.choices = [SelectChoice("", _l("I prefer not to say"))] + [
+            SelectChoice(code, name) for code, name in country_choices()]

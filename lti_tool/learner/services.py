@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 from fractions import Fraction
 from urllib.parse import urlsplit
 
@@ -14,6 +15,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..content import Module, Page, QuestionType, Section
+from ..countries import normalize_country
+from ..extensions import db
+from ..models_base import utcnow
 from ..content.schema import DEFAULT_LANG
 from ..progress import services as progress_services
 from ..progress.models import Attempt, Progress
@@ -248,3 +252,20 @@ def answer_problem(exc: AnswerError) -> str:
     if exc.number:
         return _("Question %(n)s: %(problem)s", n=exc.number, problem=problem)
     return _("The form: %(problem)s", problem=problem)
+
+
+def needs_country_question(launch: Any) -> bool:
+    """Ask once, and only when neither the activity nor the LMS profile gives a country."""
+    participant, placement = launch.participant, launch.placement
+    if participant is None or participant.country_asked_at is not None or participant.chosen_country:
+        return False
+    return not (placement is not None and placement.country) and not participant.profile_country
+
+
+def save_about_you(participant: Any, country: str | None, agency: str | None) -> None:
+    """Keep the learner's answer; an empty answer is an answer too (we do not ask again)."""
+    participant.chosen_country = normalize_country(country)
+    if agency and agency.strip():
+        participant.agency = agency.strip()[:120]
+    participant.country_asked_at = utcnow()
+    db.session.flush()

@@ -23,7 +23,7 @@ from ..progress.models import Attempt, Progress
 from ..quizzes.engine import AnswerError, Paper, paper_view
 from ..runtime import runtime
 from . import services
-from .forms import LanguageForm, QuizForm
+from .forms import AboutYouForm, LanguageForm, QuizForm
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,10 @@ def home() -> Response | tuple[str, int]:
     module_id = placement.module_id if placement else None
     module = runtime().catalogue.get(module_id) if module_id else None
     if module is not None:
-        return redirect(url_for("learner.module", module_id=module.id))
+        target = url_for("learner.module", module_id=module.id)
+        if launch.access == Access.LEARNER and services.needs_country_question(launch.launch):
+            return redirect(url_for("learner.about_you", next=target))
+        return redirect(target)
     if launch.access >= Access.FACILITATOR:
         return redirect(url_for("facilitator.catalogue", unknown=module_id or ""))
     return render_template("learner/no_module.html", module_id=module_id), 404
@@ -176,6 +179,21 @@ def result(module_id: str, attempt_id: int) -> str:
         percent=services.percent_display(attempt.percent), review=services.review(found, attempt, lang),
         language_labels=services.LANGUAGE_LABELS,
     )
+
+
+@bp.route("/about-you", methods=["GET", "POST"])
+@launch_required()
+def about_you() -> Response | str | tuple[str, int]:
+    """Asked once: the country (and agency) a learner's completions count for, and why we ask."""
+    launch = current()
+    home_url = url_for("learner.home")
+    form = AboutYouForm(next=request.args.get("next", ""))
+    if request.method == "POST":
+        if not form.validate():
+            return render_template("learner/about_you.html", form=form, lang=launch.locale), 400
+        services.save_about_you(launch.launch.participant, form.country.data, form.agency.data)
+        return redirect(services.safe_next(form.next.data, home_url, home_url), code=303)
+    return render_template("learner/about_you.html", form=form, lang=launch.locale)
 
 
 @bp.post("/language")

@@ -83,7 +83,7 @@ def test_launch_built_by_lti1p3platform(app: Flask, tool_server: LiveServer, key
                          full_name="Vera Vincent", email_address="vera@example.org")
     launch.set_resource_link_claim("resource-link-42", title="Module 16")
     launch.set_launch_context_claim("course-9", context_title="EMM2.0 cohort", context_label="EMM")
-    launch.set_custom_parameters_claim({"module": "m16"})
+    launch.set_custom_parameters_claim({"module": "m16", "person_country": "VC"})
     form = launch.lti_launch()
 
     # 3. the browser posts the platform's form to the tool
