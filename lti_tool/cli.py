@@ -264,6 +264,56 @@ def keys_retire(kid: str) -> None:
 main.add_command(modules_cli)
 
 
+@main.command("purge")
+@with_database
+def purge_command() -> None:
+    """Delete expired launches and used nonces (the grade worker also does this every 10 minutes)."""
+    from .extensions import db
+    from .maintenance import purge_expired
+
+    purged = purge_expired()
+    db.session.commit()
+    click.echo(f"deleted {purged.launches} expired launches and {purged.nonces} expired nonces")
+
+
+@main.group("participants")
+def participants_group() -> None:
+    """One person's data, on request: export it, or erase it."""
+
+
+@participants_group.command("export")
+@click.option("--issuer", required=True, help="The LMS's issuer.")
+@click.option("--user-id", "sub", required=True, help="The person's LMS user id (the LTI `sub`).")
+@with_database
+@emm_errors
+def participants_export(issuer: str, sub: str) -> None:
+    """Print everything stored about one person as JSON."""
+    import json
+
+    from .maintenance import export_participant, find_participant
+
+    click.echo(json.dumps(export_participant(find_participant(issuer, sub)), indent=2, ensure_ascii=False))
+
+
+@participants_group.command("erase")
+@click.option("--issuer", required=True, help="The LMS's issuer.")
+@click.option("--user-id", "sub", required=True, help="The person's LMS user id (the LTI `sub`).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_database
+@emm_errors
+def participants_erase(issuer: str, sub: str, yes: bool) -> None:
+    """Delete one person and everything about them (their grades already in the LMS stay there)."""
+    from .extensions import db
+    from .maintenance import erase_participant, find_participant
+
+    participant = find_participant(issuer, sub)
+    if not yes and not click.confirm(f"Erase {participant.name or sub} and all their records?", default=False):
+        raise click.Abort()
+    erase_participant(participant)
+    db.session.commit()
+    click.echo(f"erased user {sub} of {issuer}")
+
+
 def _register_grades() -> None:
     from .grades.cli import register
 

@@ -13,6 +13,7 @@ import random
 import secrets
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,6 +31,9 @@ from .models import DeliveryStatus, GradeDelivery
 from .tokens import TokenSource
 
 log = logging.getLogger(__name__)
+
+#: seconds between two purges of expired launches and nonces
+PURGE_EVERY = 600.0
 
 
 @dataclass(frozen=True)
@@ -160,10 +164,30 @@ class GradeWorker:
 
     # -- running -----------------------------------------------------------------------------------
 
+    def purge(self) -> None:
+        """Housekeeping between deliveries: expired launches and nonces."""
+        from ..maintenance import purge_expired
+
+        with self.app.app_context():
+            try:
+                purged = purge_expired()
+                db.session.commit()
+                if purged.launches or purged.nonces:
+                    log.info("purged %d expired launches, %d nonces", purged.launches, purged.nonces)
+            except Exception:
+                db.session.rollback()
+                log.exception("purge failed; will try again later")
+            finally:
+                db.session.remove()
+
     def run(self, stop: threading.Event, idle: float = 1.0) -> None:
         """Work until `stop` is set: a full batch goes on at once, an empty one waits `idle` seconds."""
         log.info("grade worker %s started", self.name)
+        next_purge = time.monotonic() + PURGE_EVERY
         while not stop.is_set():
+            if time.monotonic() >= next_purge:
+                self.purge()
+                next_purge = time.monotonic() + PURGE_EVERY
             try:
                 outcome = self.run_once()
                 busy = outcome.delivered + outcome.retried + outcome.failed

@@ -1,0 +1,86 @@
+"""Keep only what is needed: expired launches and nonces go; a participant's data can be exported or erased.
+
+IOM's data protection principles ask for a specified purpose, retention limits, and access and
+erasure on request; completion reporting needs no launch once it has expired.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from .courses.models import Completion, Course, Enrolment, Participant
+from .errors import NotFound
+from .extensions import db
+from .grades.models import GradeDelivery
+from .lti.models import Launch, UsedNonce
+from .models_base import utcnow
+from .platforms.models import Platform
+from .progress.models import Attempt, Progress
+
+
+@dataclass(frozen=True)
+class Purged:
+    launches: int
+    nonces: int
+
+
+def purge_expired() -> Purged:
+    """Delete launches whose reference can no longer be used, and nonces past their token's expiry."""
+    now = utcnow()
+    launches = db.session.execute(delete(Launch).where(Launch.expires_at < now)).rowcount
+    nonces = db.session.execute(delete(UsedNonce).where(UsedNonce.expires_at < now)).rowcount
+    db.session.flush()
+    return Purged(launches or 0, nonces or 0)
+
+
+def find_participant(issuer: str, sub: str) -> Participant:
+    found = db.session.scalar(select(Participant).join(Platform, Platform.id == Participant.platform_id)
+                              .where(Platform.issuer == issuer, Participant.sub == sub))
+    if found is None:
+        raise NotFound(f"no participant with user id {sub!r} at {issuer!r}")
+    return found
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _row(obj: Any, *skip: str) -> dict[str, Any]:
+    return {c.key: _iso(getattr(obj, c.key)) for c in obj.__table__.columns if c.key not in skip}
+
+
+def export_participant(participant: Participant) -> dict[str, Any]:
+    """Everything stored about one person, as JSON-ready data."""
+    courses = {c.id: c for c in db.session.scalars(select(Course).join(Enrolment).where(
+        Enrolment.participant_id == participant.id))}
+    progress = list(db.session.scalars(select(Progress).where(Progress.participant_id == participant.id)))
+    return {
+        "participant": _row(participant),
+        "courses": [{"id": c.id, "context_id": c.context_id, "title": c.title} for c in courses.values()],
+        "enrolments": [_row(e) for e in db.session.scalars(select(Enrolment).where(Enrolment.participant_id == participant.id))],
+        "progress": [_row(p) for p in progress],
+        "attempts": [_row(a, "paper") for a in db.session.scalars(select(Attempt).where(
+            Attempt.progress_id.in_([p.id for p in progress])))],
+        "completions": [_row(c) for c in db.session.scalars(select(Completion).where(Completion.participant_id == participant.id))],
+        "grades_sent": [_row(g, "claimed_by", "claimed_until") for g in db.session.scalars(
+            select(GradeDelivery).where(GradeDelivery.participant_id == participant.id))],
+    }
+
+
+def erase_participant(participant: Participant) -> None:
+    """Delete the person and, through the schema's cascades, every row about them."""
+    participant_id = participant.id
+    progress_ids = select(Progress.id).where(Progress.participant_id == participant_id)
+    for statement in (
+        delete(Attempt).where(Attempt.progress_id.in_(progress_ids)),
+        delete(Progress).where(Progress.participant_id == participant_id),
+        delete(Completion).where(Completion.participant_id == participant_id),
+        delete(GradeDelivery).where(GradeDelivery.participant_id == participant_id),
+        delete(Launch).where(Launch.participant_id == participant_id),
+        delete(Enrolment).where(Enrolment.participant_id == participant_id),
+        delete(Participant).where(Participant.id == participant_id),
+    ):  # explicit, so it does not depend on the database enforcing ON DELETE CASCADE
+        db.session.execute(statement)
+    db.session.flush()
