@@ -5,19 +5,16 @@ axe-core is the copy shipped inside the axe-selenium-python package (no npm, no 
 """
 from __future__ import annotations
 
-import importlib.resources
 import json
 import re
-from collections.abc import Iterator
-from functools import cache
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from browser_support import audit
 from flask import Flask
 from learner_helpers import Learner, answer_form, attempt_by_key, submit_quiz
 from lti_helpers import Launcher
-from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect
+from playwright.sync_api import Browser, Frame, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from lti_tool.content import QuestionType
@@ -25,39 +22,6 @@ from lti_tool.quizzes.engine import Paper
 from lti_tool.runtime import runtime
 
 pytestmark = pytest.mark.browser
-
-#: axe impacts that fail the audit (WCAG 2.1 AA: zero serious or critical violations)
-BLOCKING = {"serious", "critical"}
-
-
-@cache
-def axe_source() -> str:
-    """axe.min.js as shipped inside the installed axe-selenium-python package."""
-    path = importlib.resources.files("axe_selenium_python") / "node_modules" / "axe-core" / "axe.min.js"
-    return path.read_text(encoding="utf-8")
-
-
-def audit(page: Page) -> list[dict[str, Any]]:
-    """Run axe-core on the page; return the serious and critical violations (with their targets)."""
-    page.add_script_tag(content=axe_source())
-    result = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                       targets: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
-    }""")
-    return [v for v in result if v["impact"] in BLOCKING]
-
-
-@pytest.fixture
-def audit_context(browser: Browser, tool_server) -> Iterator[tuple[BrowserContext, list[str]]]:
-    """A browser context that may inject axe (CSP bypassed) and records every request's origin."""
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 800})
-    origins: list[str] = []
-    context.on("request", lambda request: origins.append(
-        "{0.scheme}://{0.netloc}".format(urlsplit(request.url))))
-    yield context, origins
-    context.close()
-
 
 def test_axe_audit_of_every_learner_page(audit_context, launcher: Launcher, app: Flask, tool_server) -> None:
     context, origins = audit_context

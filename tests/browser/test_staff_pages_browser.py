@@ -1,0 +1,42 @@
+"""Facilitator, admin and the learner's country question in headless Chromium: axe-core audits."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from browser_support import audit
+from flask import Flask
+from learner_helpers import Learner, submit_quiz
+from lti_helpers import Launcher
+
+pytestmark = pytest.mark.browser
+CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
+
+
+def test_axe_audit_of_staff_pages_and_country_question(audit_context, launcher: Launcher, app: Flask, tool_server) -> None:
+    context, origins = audit_context
+    page = context.new_page()
+    found: dict[str, list] = {}
+
+    def check(name: str, url: str) -> None:
+        response = page.goto(url)
+        assert response is not None and response.status == 200, (name, response and response.status)
+        found[name] = audit(page)
+
+    learner = Learner.launch(launcher, "m01", custom={"person_country": ""})
+    check("country question", learner.base + "/about-you")
+    submit_quiz(learner, app, "m01", correct=True)
+
+    response = launcher.launch("03_id_token_teacher_resource_link.json")
+    staff = launcher.tool_url + response.headers["Location"].rstrip("/")
+    check("dashboard", staff + "/facilitator/")
+    check("module list", staff + "/facilitator/modules")
+    check("question miss rates", staff + "/facilitator/questions/m01")
+    response = launcher.launch("07_id_token_deep_linking_request.json")
+    check("deep linking picker", launcher.tool_url + response.headers["Location"].rstrip("/") + "/facilitator/deep-link")
+    response = launcher.launch("06_id_token_admin_resource_link.json")
+    check("admin report", launcher.tool_url + response.headers["Location"].rstrip("/") + "/admin/")
+
+    failures = {name: violations for name, violations in found.items() if violations}
+    assert not failures, json.dumps(failures, indent=1)
+    assert set(origins) <= {tool_server.url}
