@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 TIMEOUT = (5, 15)  # connect, read: an LMS under load answers slowly, a dead one should fail fast
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#: seconds before trying again after the LMS refused our token request (a registration problem)
+TOKEN_REFUSED_RETRY = 300.0
 
 
 class PlatformError(Exception):
@@ -174,9 +176,10 @@ def request_token(http: requests.Session, *, token_url: str, client_id: str, aud
     except requests.RequestException as exc:
         raise PlatformUnavailable(f"cannot reach the LMS token endpoint: {type(exc).__name__}") from None
     if response.status_code in (400, 401, 403):
-        # a refused client assertion is a registration problem, not a passing one
-        raise PlatformRejected("the LMS refused the tool's access token request: " + _reason(response),
-                               status=response.status_code)
+        # a refused client assertion is a registration problem: an admin fixes it, then the queued
+        # scores must go through without anyone re-sending them, so retry (slowly) instead of failing
+        raise PlatformUnavailable("the LMS refused the tool's access token request: " + _reason(response),
+                                  status=response.status_code, retry_after=TOKEN_REFUSED_RETRY)
     data = check(response).json()
     token = data.get("access_token")
     if not token:

@@ -1,30 +1,35 @@
 """Access tokens: reused until shortly before expiry, one request per platform and scope set.
 
 Cache layers: this process's dict, then the access_token table (shared by every worker on every
-host). A refresh takes the row lock first (PostgreSQL row lock, SQLite write lock), re-reads, and
-only then asks the LMS, so concurrent workers do not each fetch a token.
+host). A refresh first claims a short lease on the row (a committed update, so no database lock is
+held while the LMS answers); other workers wait for the new token instead of each fetching one.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..keys.services import sign_jwt
+from ..models_base import utcnow
 from ..platform_client import request_token, thread_session
 from ..platforms.models import Platform
 from .models import AccessToken
 
 log = logging.getLogger(__name__)
 
-#: stop using a token this long before the LMS says it expires
+#: stop using a token this long before the LMS says it expires (a tenth of the lifetime if shorter)
 EXPIRY_MARGIN = 120
+#: how long one worker may take to refresh a token before another takes over
+REFRESH_LEASE = 30
+#: how long a worker waits for another's refresh
+REFRESH_WAIT = 20.0
 
 _memory: dict[tuple[int, str], tuple[str, float]] = {}
 _memory_lock = threading.Lock()
@@ -34,12 +39,13 @@ def scope_key(scopes: tuple[str, ...]) -> str:
     return " ".join(sorted(set(scopes)))
 
 
-def _fresh(expires_at: float) -> bool:
-    return expires_at - EXPIRY_MARGIN > time.time()
+def _fresh(use_until: float) -> bool:
+    """`use_until` already has the margin taken off when the token was stored."""
+    return use_until > time.time()
 
 
 def forget(platform_id: int, scopes: tuple[str, ...]) -> None:
-    """Drop a token the LMS refused, here and in the shared table."""
+    """Drop a token the LMS refused from this process's cache (the caller then asks for a new one)."""
     key = (platform_id, scope_key(scopes))
     with _memory_lock:
         _memory.pop(key, None)
@@ -71,7 +77,53 @@ class TokenSource:
 
 
 def _shared_token(platform_id: int, key: str, scopes: tuple[str, ...], force_new: bool) -> tuple[str, float]:
-    """Read or refresh the shared token in its own short transaction."""
+    """Read the shared token, or refresh it under a short lease.
+
+    The lease is a committed row update (`refreshing_until`), not an open transaction: no database
+    lock is held while the LMS answers (on SQLite that would block every other write).
+    """
+    row_id = _row_id(platform_id, key)
+    deadline = time.monotonic() + REFRESH_WAIT
+    while True:
+        row = db.session.get(AccessToken, row_id, populate_existing=True)
+        if not force_new and row.token and row.expires_at and _fresh(row.expires_at.timestamp()):
+            token, expires = row.token, row.expires_at.timestamp()
+            db.session.commit()
+            return token, expires
+        now = utcnow()
+        claimed = db.session.execute(
+            update(AccessToken)
+            .where(AccessToken.id == row_id,
+                   or_(AccessToken.refreshing_until.is_(None), AccessToken.refreshing_until < now))
+            .values(refreshing_until=now + timedelta(seconds=REFRESH_LEASE))
+        ).rowcount
+        db.session.commit()
+        if claimed == 1:
+            break
+        if time.monotonic() > deadline:  # the refreshing worker died or the LMS is slow: take over
+            break
+        time.sleep(0.1)  # another worker is asking the LMS: wait for its token
+    platform = db.session.get(Platform, platform_id)
+    db.session.commit()  # nothing stays open while we wait on the LMS
+    try:
+        fresh = request_token(thread_session(), token_url=platform.auth_token_url, client_id=platform.client_id,
+                              audience=platform.auth_audience, scopes=scopes, sign=sign_jwt)
+    except Exception:
+        db.session.execute(update(AccessToken).where(AccessToken.id == row_id).values(refreshing_until=None))
+        db.session.commit()
+        raise
+    lifetime = max(1.0, fresh.expires_at - time.time())
+    # stop using it a little before the LMS does: 2 minutes, or a tenth of a short lifetime
+    use_until = fresh.expires_at - min(EXPIRY_MARGIN, lifetime / 10)
+    db.session.execute(update(AccessToken).where(AccessToken.id == row_id).values(
+        token=fresh.value, expires_at=datetime.fromtimestamp(use_until, timezone.utc),
+        requests_made=AccessToken.requests_made + 1, refreshing_until=None))
+    db.session.commit()
+    log.info("new access token for platform %s, scopes %s, valid %d s", platform_id, key, int(lifetime))
+    return fresh.value, use_until
+
+
+def _row_id(platform_id: int, key: str) -> int:
     row_id = db.session.scalar(select(AccessToken.id).where(
         AccessToken.platform_id == platform_id, AccessToken.scope_key == key))
     if row_id is None:
@@ -84,28 +136,7 @@ def _shared_token(platform_id: int, key: str, scopes: tuple[str, ...], force_new
             row_id = db.session.scalar(select(AccessToken.id).where(
                 AccessToken.platform_id == platform_id, AccessToken.scope_key == key))
         db.session.commit()
-    # take the lock, then look again: another worker may have refreshed it meanwhile
-    db.session.execute(update(AccessToken).where(AccessToken.id == row_id)
-                       .values(lock_version=AccessToken.lock_version + 1))
-    row = db.session.get(AccessToken, row_id, populate_existing=True)
-    if not force_new and row.token and row.expires_at and _fresh(row.expires_at.timestamp()):
-        token, expires = row.token, row.expires_at.timestamp()
-        db.session.commit()
-        return token, expires
-    platform = db.session.get(Platform, platform_id)
-    try:
-        fresh = request_token(thread_session(), token_url=platform.auth_token_url, client_id=platform.client_id,
-                              audience=platform.auth_audience, scopes=scopes, sign=sign_jwt)
-    except Exception:
-        db.session.rollback()
-        raise
-    row.token = fresh.value
-    row.expires_at = datetime.fromtimestamp(fresh.expires_at, timezone.utc)
-    row.requests_made = (row.requests_made or 0) + 1
-    db.session.commit()
-    log.info("new access token for platform %s, scopes %s, valid %d s",
-             platform_id, key, int(fresh.expires_at - time.time()))
-    return fresh.value, fresh.expires_at
+    return row_id
 
 
 def reset_memory() -> None:

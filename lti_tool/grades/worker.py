@@ -135,10 +135,12 @@ class GradeWorker:
                 except PlatformError as exc:
                     error = exc
 
-                delivery = db.session.get(GradeDelivery, delivery_id)
+                delivery = db.session.get(GradeDelivery, delivery_id, populate_existing=True)
                 delivery.claimed_until = None
                 delivery.tries += 1
-                if error is None or (isinstance(error, PlatformRejected) and error.status == 409):
+                if delivery.status == DeliveryStatus.SUPERSEDED:
+                    pass  # a newer score replaced this one while it was being posted: keep that history
+                elif error is None or (isinstance(error, PlatformRejected) and error.status == 409):
                     # 409: the LMS already has a score with this timestamp, so this one was applied before
                     delivery.status = DeliveryStatus.DELIVERED
                     delivery.delivered_at = utcnow()
@@ -163,6 +165,20 @@ class GradeWorker:
                 db.session.remove()
 
     # -- running -----------------------------------------------------------------------------------
+
+    def next_due_in(self, idle: float) -> float:
+        """Seconds until the next pending row is due, at most `idle` (a retry due sooner is not kept waiting)."""
+        from sqlalchemy import func
+
+        with self.app.app_context():
+            try:
+                due = db.session.scalar(select(func.min(GradeDelivery.next_attempt_at))
+                                        .where(GradeDelivery.status == DeliveryStatus.PENDING))
+            finally:
+                db.session.remove()
+        if due is None:
+            return idle
+        return min(idle, max(0.02, (due - utcnow()).total_seconds()))
 
     def purge(self) -> None:
         """Housekeeping between deliveries: expired launches and nonces."""
@@ -195,7 +211,7 @@ class GradeWorker:
                 log.exception("grade worker %s: claim failed; retrying", self.name)
                 busy = 0
             if not busy:
-                stop.wait(idle)
+                stop.wait(self.next_due_in(idle))
         log.info("grade worker %s stopped", self.name)
 
 

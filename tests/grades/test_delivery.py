@@ -196,7 +196,7 @@ def test_token_is_reused_across_many_scores(app, lms, make_targets, worker) -> N
         db.session.execute(AccessToken.__table__.delete())
         db.session.commit()
     tokens.reset_memory()
-    before = lms.lms.stats["token_requests"]
+    before = lms.lms.stats.get("token_requests", 0)
     for t in targets:
         owe(app, t)
     drain(worker)
@@ -221,3 +221,49 @@ def test_permanent_refusal_is_failed_with_the_lms_reason(app, lms, make_targets,
     row = delivery(app, delivery_id)
     assert row.status == DeliveryStatus.FAILED
     assert "400" in row.last_error and "Incorrect score" in row.last_error
+
+
+def test_token_endpoint_down_keeps_scores_pending_then_delivers(app, lms, make_targets, worker) -> None:
+    (target,) = make_targets(1)
+    with app.app_context():
+        db.session.execute(AccessToken.__table__.delete())
+        db.session.commit()
+    tokens.reset_memory()
+    delivery_id = owe(app, target)
+    lms.lms.set_switches(token_fail=True)
+    worker.run_once()
+    row = delivery(app, delivery_id)
+    assert row.status == DeliveryStatus.PENDING and "500" in row.last_error
+    lms.lms.set_switches(token_fail=False)
+    drain(worker)
+    assert delivery(app, delivery_id).status == DeliveryStatus.DELIVERED
+
+
+def test_refused_token_request_is_retried_not_failed(app, lms, make_targets, worker) -> None:
+    """A registration problem (the LMS refuses our client assertion) must not fail every queued score."""
+    (target,) = make_targets(1)
+    with app.app_context():
+        db.session.execute(AccessToken.__table__.delete())
+        from lti_tool.platforms.models import Platform
+
+        platform = db.session.get(Platform, db.session.get(Placement, target.placement_id).course.platform_id)
+        good_url = platform.auth_token_url
+        platform.auth_audience = "https://wrong-audience.example"  # the LMS will refuse the assertion
+        db.session.commit()
+    tokens.reset_memory()
+    try:
+        delivery_id = owe(app, target)
+        started = utcnow()
+        worker.run_once()
+        row = delivery(app, delivery_id)
+        assert row.status == DeliveryStatus.PENDING
+        assert "refused the tool's access token request" in row.last_error
+        assert row.next_attempt_at >= started + timedelta(seconds=250)
+    finally:
+        with app.app_context():
+            from lti_tool.platforms.models import Platform
+
+            platform = db.session.get(Platform, db.session.get(Placement, target.placement_id).course.platform_id)
+            platform.auth_audience = None
+            assert platform.auth_token_url == good_url
+            db.session.commit()
