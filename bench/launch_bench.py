@@ -11,12 +11,15 @@ runs complete launches against each over real HTTP on loopback:
     python bench/launch_bench.py [--launches N] [--concurrency 1,4,8,16] [--workers 2] [--threads 4]
                                  [--warmup 20] [--rounds 3] [--json FILE] [--tools ours,baseline]
                                  [--no-baseline-key-cache] [--ours-env EMM_NAME=VALUE] [--keep]
+                                 [--driver light|requests] [--connections launch|thread] [--workdir DIR]
 
 See docs/performance.md for what the figures mean and the latest results.
 """
 from __future__ import annotations
 
 import argparse
+import base64
+import http.client
 import http.cookiejar
 import itertools
 import json
@@ -33,12 +36,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "moodle"
@@ -95,6 +98,9 @@ class FakeLms:
         self._claims = fixture["claims"]
         login = json.loads((FIXTURES / "01_oidc_login_initiation.json").read_text())
         self._message_hint = login["resource_link_launch"]["params"]["lti_message_hint"]
+        self._header_b64 = _b64url(json.dumps({"alg": "RS256", "kid": self.kid, "typ": "JWT"},
+                                              separators=(",", ":")).encode())
+        self._payload_prefix: dict[tuple[str, int], str] = {}
 
     def key_set_url(self, tool: str) -> str:
         return f"{self.base}/{tool}/jwks"
@@ -125,9 +131,29 @@ class FakeLms:
     def sign(self, claims: dict[str, Any], key: Any = None) -> str:
         return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.kid})
 
+    def sign_fast(self, nonce: str, launch_url: str, learner: int) -> str:
+        """The same token as `sign(claims(nonce, launch_url, learner))`, cheaper for the driver: the claims
+        that do not change are serialized once per tool and learner, and the RSA key signs directly."""
+        key = (launch_url, learner)
+        prefix = self._payload_prefix.get(key)
+        if prefix is None:
+            fixed = self.claims("", launch_url, learner)
+            for name in ("nonce", "iat", "exp"):
+                del fixed[name]
+            prefix = self._payload_prefix[key] = json.dumps(fixed, separators=(",", ":"))[:-1]
+        now = int(time.time())
+        payload = f'{prefix},"nonce":{json.dumps(nonce)},"iat":{now},"exp":{now + 60}}}'
+        signing_input = self._header_b64 + b"." + _b64url(payload.encode())
+        signature = self.key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        return (signing_input + b"." + _b64url(signature)).decode("ascii")
+
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def _b64url(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 # -- the tools under test -------------------------------------------------------------------------
@@ -338,10 +364,95 @@ class _NoCookieStore(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
-def new_session() -> requests.Session:
-    session = requests.Session()
-    session.cookies.set_policy(_NoCookieStore())
-    return session
+@dataclass
+class Reply:
+    status: int
+    location: str
+    #: "name=value" of every Set-Cookie, in order
+    cookies: list[str]
+
+
+class RequestsClient:
+    """The original driver: a `requests.Session` with keep-alive and claims signed by PyJWT (~6 ms CPU/launch)."""
+
+    name = "requests"
+    errors: tuple[type[BaseException], ...] = (requests.RequestException,)
+
+    def __init__(self, tool: Tool):
+        self._base = tool.url
+        self._session = requests.Session()
+        self._session.cookies.set_policy(_NoCookieStore())
+
+    def open(self, path: str) -> None:
+        self._session.get(self._base + path, timeout=10)
+
+    def post_form(self, path: str, form: dict[str, str], cookies: list[str]) -> Reply:
+        jar = dict(c.split("=", 1) for c in cookies)
+        response = self._session.post(self._base + path, data=form, cookies=jar, allow_redirects=False, timeout=10)
+        return Reply(response.status_code, response.headers.get("Location", ""),
+                     [f"{k}={v}" for k, v in response.cookies.items()])
+
+    def sign(self, lms: "FakeLms", tool: Tool, nonce: str, learner: int) -> str:
+        return lms.sign(lms.claims(nonce, tool.launch_url, learner))
+
+    def fresh(self) -> None:
+        """Drop the keep-alive connection: the next request opens a new one."""
+        self._session.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+
+class LightClient:
+    """The default driver: one `http.client` keep-alive connection, claims pre-serialized per learner and
+    signed with the `cryptography` key directly (same RS256 token, ~1.5 ms CPU/launch, mostly the RSA sign)."""
+
+    name = "light"
+    errors: tuple[type[BaseException], ...] = (OSError, http.client.HTTPException)
+
+    def __init__(self, tool: Tool):
+        self._conn = http.client.HTTPConnection(HOST, tool.port, timeout=10)
+        self._login_path = tool.login_path
+
+    def _request(self, method: str, path: str, body: bytes | None, headers: dict[str, str],
+                 repeatable: bool = True) -> http.client.HTTPResponse:
+        try:
+            self._conn.request(method, path, body, headers)
+            return self._conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # the server closed an idle keep-alive connection: reconnect once, as a browser would,
+            # but never resend a launch, whose state the server may already have taken
+            self._conn.close()
+            if not repeatable:
+                raise
+            self._conn.request(method, path, body, headers)
+            return self._conn.getresponse()
+
+    def open(self, path: str) -> None:
+        self._request("GET", path, None, {}).read()
+
+    def post_form(self, path: str, form: dict[str, str], cookies: list[str]) -> Reply:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if cookies:
+            headers["Cookie"] = "; ".join(cookies)
+        response = self._request("POST", path, urlencode(form).encode("ascii"), headers,
+                                 repeatable=path == self._login_path)
+        response.read()  # the whole body, so the connection can be reused
+        return Reply(response.status, response.getheader("Location", ""),
+                     [c.split(";", 1)[0].strip() for c in response.msg.get_all("Set-Cookie") or ()])
+
+    def sign(self, lms: "FakeLms", tool: Tool, nonce: str, learner: int) -> str:
+        return lms.sign_fast(nonce, tool.launch_url, learner)
+
+    def fresh(self) -> None:
+        """Drop the keep-alive connection: the next request opens a new one."""
+        self._conn.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+DRIVERS: dict[str, type] = {"light": LightClient, "requests": RequestsClient}
 
 
 @dataclass
@@ -352,40 +463,41 @@ class Outcome:
     error: str = ""
 
 
-def one_launch(session: requests.Session, tool: Tool, lms: FakeLms, learner: int,
+def one_launch(client: Any, tool: Tool, lms: FakeLms, learner: int,
                tamper: Callable[[dict[str, Any]], None] | None = None, sign_key: Any = None,
                send_cookie: bool = True) -> Outcome:
     """Login + launch like a browser between the LMS and the tool; `tamper` etc. forge it for checks."""
     start = time.perf_counter()
-    login = session.post(tool.url + tool.login_path, data={**lms.login_params(tool.launch_url, learner),
-                         **tool.login_extra}, allow_redirects=False, timeout=10)
-    if login.status_code != 302:
-        return Outcome(False, error=f"login answered {login.status_code}")
-    location = login.headers.get("Location", "")
+    login = client.post_form(tool.login_path, {**lms.login_params(tool.launch_url, learner), **tool.login_extra}, [])
+    if login.status != 302:
+        return Outcome(False, error=f"login answered {login.status}")
+    location = login.location
     query = parse_qs(urlsplit(location).query)
     if not location.startswith(lms.auth_login_url) or "state" not in query or "nonce" not in query:
         return Outcome(False, error=f"login redirected to {location[:80]!r}")
     state, nonce = query["state"][0], query["nonce"][0]
     if query.get("redirect_uri", [""])[0] != tool.launch_url:
         return Outcome(False, error="login redirect_uri is not the launch URL")
-    cookies = dict(login.cookies) if send_cookie else {}
+    cookies = login.cookies if send_cookie else []
     signing = time.perf_counter()
-    claims = lms.claims(nonce, tool.launch_url, learner)
-    if tamper is not None:
-        tamper(claims)
-    token = lms.sign(claims, sign_key)
+    if tamper is None and sign_key is None:
+        token = client.sign(lms, tool, nonce, learner)
+    else:  # a forged launch for the validation checks: the general (slower) path
+        claims = lms.claims(nonce, tool.launch_url, learner)
+        if tamper is not None:
+            tamper(claims)
+        token = lms.sign(claims, sign_key)
     signed = time.perf_counter()
-    launch = session.post(tool.launch_url, data={"id_token": token, "state": state}, cookies=cookies,
-                          allow_redirects=False, timeout=10)
+    launch = client.post_form(tool.launch_path, {"id_token": token, "state": state}, cookies)
     done = time.perf_counter()
-    if launch.status_code != tool.success_status:
-        return Outcome(False, done - start, signed - signing, f"launch answered {launch.status_code}")
+    if launch.status != tool.success_status:
+        return Outcome(False, done - start, signed - signing, f"launch answered {launch.status}")
     return Outcome(True, done - start, signed - signing)
 
 
-def validation_checks(tool: Tool, lms: FakeLms) -> dict[str, bool]:
+def validation_checks(tool: Tool, lms: FakeLms, driver: str = "light") -> dict[str, bool]:
     """True where the tool behaves: the good launch passes and each forged one is refused."""
-    session = new_session()
+    session = DRIVERS[driver](tool)
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     results = {
         "good launch accepted": one_launch(session, tool, lms, 1).ok,
@@ -425,15 +537,26 @@ class Round:
     jwks_fetches: int
 
 
-def run_round(tool: Tool, lms: FakeLms, launches: int, concurrency: int, timeout: float) -> Round:
-    """`launches` launches spread over `concurrency` threads, each with its own keep-alive session."""
+def run_round(tool: Tool, lms: FakeLms, launches: int, concurrency: int, timeout: float,
+              driver: str = "light", connections: str = "launch") -> Round:
+    """`launches` launches spread over `concurrency` threads.
+
+    connections="launch": each launch opens its own connection, which its login and launch share
+    (a browser tab of another learner). "thread": each thread keeps one connection for all its
+    launches; gunicorn then serves all of a thread's launches from the worker that accepted it,
+    and one worker often accepts all of them (seen: 8 connections on one of 2 workers, the other
+    idle), which caps the server at one core.
+    """
     counter = itertools.count()
     outcomes: list[list[Outcome]] = [[] for _ in range(concurrency)]
-    sessions = [new_session() for _ in range(concurrency)]
-    for session in sessions:  # open each keep-alive connection before the clock starts
-        session.get(tool.url + tool.ready_path, timeout=10)
+    clients = [DRIVERS[driver](tool) for _ in range(concurrency)]
+    per_launch = connections == "launch"
+    if not per_launch:
+        for client in clients:  # open each keep-alive connection before the clock starts
+            client.open(tool.ready_path)
     barrier = threading.Barrier(concurrency + 1, timeout=30)
     deadline_box: list[float] = []
+    errors = DRIVERS[driver].errors
 
     def worker(index: int) -> None:
         barrier.wait()
@@ -441,9 +564,11 @@ def run_round(tool: Tool, lms: FakeLms, launches: int, concurrency: int, timeout
         for _ in range(launches):  # bounded in count; the shared counter splits the work
             if next(counter) >= launches or time.monotonic() > deadline:
                 break
+            if per_launch:
+                clients[index].fresh()
             try:
-                outcome = one_launch(sessions[index], tool, lms, next(_learners) % LEARNERS + 1)
-            except requests.RequestException as exc:
+                outcome = one_launch(clients[index], tool, lms, next(_learners) % LEARNERS + 1)
+            except errors as exc:
                 outcome = Outcome(False, error=f"{type(exc).__name__}: {exc}"[:200])
             outcomes[index].append(outcome)
 
@@ -463,8 +588,8 @@ def run_round(tool: Tool, lms: FakeLms, launches: int, concurrency: int, timeout
     cpu = tool.cpu_seconds() - cpu_before
     driver_cpu = time.process_time() - driver_before
     other_cpu = machine_busy_seconds() - machine_before - cpu - driver_cpu
-    for session in sessions:
-        session.close()
+    for client in clients:
+        client.close()
     return Round([o for per_thread in outcomes for o in per_thread], elapsed, cpu, driver_cpu,
                  max(0.0, other_cpu), lms.jwks_hits(tool.name) - jwks_before)
 
@@ -495,6 +620,24 @@ def summarize(tool: str, concurrency: int, rounds: list[Round]) -> dict[str, Any
     }
 
 
+def file_create_cost(folder: Path, files: int = 300) -> float:
+    """CPU microseconds to create, write and close one small file in `folder` (then removed).
+
+    The baseline's cache creates files on every login and launch (two per cache write), our tool
+    none; on some VMs this costs the kernel 10-50x what it costs on others, so it is printed with
+    the results."""
+    probe = Path(tempfile.mkdtemp(prefix="fs-probe-", dir=folder))
+    try:
+        before = time.process_time()
+        for i in range(files):
+            fd = os.open(probe / f"f{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, b"x" * 512)
+            os.close(fd)
+        return round((time.process_time() - before) * 1e6 / files, 1)
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+
+
 def idle_cpu(tool: Tool, seconds: float = 3.0) -> float:
     """Server CPU milliseconds per second with no request at all (timers, background threads)."""
     before = tool.cpu_seconds()
@@ -502,11 +645,12 @@ def idle_cpu(tool: Tool, seconds: float = 3.0) -> float:
     return round((tool.cpu_seconds() - before) * 1000 / seconds, 1)
 
 
-def warm_up(tool: Tool, lms: FakeLms, launches: int) -> int:
+def warm_up(tool: Tool, lms: FakeLms, launches: int, driver: str = "light", connections: str = "launch") -> int:
     """Launches outside the figures: first imports, template compiles, key-set fetch, connection pools."""
     if launches <= 0:
         return 0
-    result = run_round(tool, lms, launches, concurrency=min(4, launches), timeout=120)
+    result = run_round(tool, lms, launches, concurrency=min(4, launches), timeout=120, driver=driver,
+                       connections=connections)
     return sum(1 for o in result.outcomes if not o.ok)
 
 
@@ -620,6 +764,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ours-env", action="append", type=_env_pair, default=[], metavar="EMM_NAME=VALUE",
                         help="extra setting for our tool, e.g. EMM_DATABASE_URL=postgresql://... (repeatable; "
                              "the database must be empty)")
+    parser.add_argument("--driver", choices=sorted(DRIVERS), default="light",
+                        help="the load driver, the same for both tools: light (http.client, claims serialized once, "
+                             "the default) or requests (requests.Session and PyJWT, the original driver)")
+    parser.add_argument("--connections", choices=("launch", "thread"), default="launch",
+                        help="launch: a new connection per launch, shared by its login and launch (the default); "
+                             "thread: one keep-alive connection per driver thread for all its launches")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="parent folder of both tools' temporary folders (their databases, state stores and "
+                             "caches); default: the system's temporary folder. Both tools always share one")
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance folders (logs)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
@@ -636,7 +789,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--tools takes ours, baseline or ours,baseline")
 
     signal.signal(signal.SIGTERM, _raise_exit)
-    workdir = Path(tempfile.mkdtemp(prefix="emm-launch-bench-"))
+    workdir = Path(tempfile.mkdtemp(prefix="emm-launch-bench-", dir=args.workdir))
     lms: FakeLms | None = None
     tools: list[Tool] = []
     try:
@@ -652,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
 
         checks: dict[str, dict[str, bool]] = {}
         for tool in tools:
-            checks[tool.name] = validation_checks(tool, lms)
+            checks[tool.name] = validation_checks(tool, lms, args.driver)
             for what, passed in checks[tool.name].items():
                 print(f"  check {tool.name}: {what}: {'yes' if passed else 'NO'}", flush=True)
         failed = [f"{t}: {w}" for t, c in checks.items() for w, ok in c.items() if not ok]
@@ -663,9 +816,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
 
         for tool in tools:
-            errors = warm_up(tool, lms, args.warmup)
+            errors = warm_up(tool, lms, args.warmup, args.driver, args.connections)
             print(f"{tool.name}: {args.warmup} warm-up launches, {errors} errors", flush=True)
         idle = {tool.name: idle_cpu(tool) for tool in tools}
+        fs_cost = file_create_cost(workdir)
+        print(f"file creation in {workdir.parent}: {fs_cost} us of CPU per file", flush=True)
         print("idle server CPU, ms per second: " + ", ".join(f"{n} {v}" for n, v in idle.items()), flush=True)
 
         rows = []
@@ -678,7 +833,8 @@ def main(argv: list[str] | None = None) -> int:
             for share in shares:
                 for tool in tools:
                     if share:
-                        rounds[tool.name].append(run_round(tool, lms, share, conc, args.level_timeout / args.rounds))
+                        rounds[tool.name].append(run_round(tool, lms, share, conc, args.level_timeout / args.rounds,
+                                                             args.driver, args.connections))
             for tool in tools:
                 row = summarize(tool.name, conc, rounds[tool.name])
                 rows.append(row)
@@ -693,7 +849,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"revision: {revision()}")
         print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), Python "
               f"{pyplatform.python_version()}, gunicorn gthread {args.workers} workers x {args.threads} threads; "
-              f"driver and servers share the machine")
+              f"driver ({args.driver}, a connection per {args.connections}) and servers share the machine; "
+              f"temporary folders in {workdir.parent} ({fs_cost} us CPU per file created)")
         print(f"{args.launches} measured launches per tool and level in {args.rounds} alternating rounds, after "
               f"{args.warmup} warm-up launches; latency is the client round trip of login + signing + launch")
         print()
@@ -715,7 +872,10 @@ def main(argv: list[str] | None = None) -> int:
                 "settings": {"launches": args.launches, "rounds": args.rounds, "warmup": args.warmup, "concurrency": args.concurrency,
                              "ours_env": [name for name, _ in args.ours_env],
                              "workers": args.workers, "threads": args.threads, "learners": LEARNERS,
-                             "baseline_key_cache": args.baseline_key_cache},
+                             "baseline_key_cache": args.baseline_key_cache, "driver": args.driver,
+                             "connections": args.connections,
+                             "workdir": str(workdir.parent)},
+                "file_create_us": fs_cost,
                 "checks": checks, "idle_cpu_ms_per_s": idle, "results": rows, "ratios": rat, "verdicts": verdicts(rows, rat) if rat else [],
             }, indent=2) + "\n")
             print(f"\nwrote {args.json}")

@@ -5,6 +5,7 @@ for our tool and for the pylti1p3 baseline, measured the same way. It complement
 launch_bench.py (which measures the real servers) when looking for what to make faster.
 
     python bench/profile_launch.py [--launches 300] [--tool ours|baseline|both] [--top 25] [--save DIR]
+                                   [--workdir DIR]
 """
 from __future__ import annotations
 
@@ -142,7 +143,9 @@ def ours_steps(timers: StepTimers, tool: InProcessTool) -> Callable[[], list[str
     timers.wrap(views, "begin_login", "login: begin_login (registration lookup, state put, URL)")
     timers.wrap(login_mod, "_platform_for", "login:   _platform_for (SELECT platform)")
     timers.wrap(views, "record_launch", "launch: record_launch (rows for course, user, enrolment, placement, launch)")
-    timers.wrap(records, "_upsert", "launch:   _upsert x4 (INSERT … ON CONFLICT DO UPDATE … RETURNING)")
+    timers.wrap(records._Writer, "upsert", "launch:   _Writer.upsert x4 (INSERT … ON CONFLICT DO UPDATE … RETURNING)")
+    timers.wrap(records._Writer, "insert", "launch:   _Writer.insert x2 (used nonce, launch)")
+    timers.wrap(records._Writer, "__init__", "launch:   _Writer.__init__ (a pooled DBAPI connection)")
     timers.wrap(validation.EmmMessageLaunch, "validate", "launch: EmmMessageLaunch.validate (all steps)")
     for step in ("validate_jwt_format", "validate_registration", "validate_jwt_signature", "validate_deployment",
                  "validate_message"):
@@ -152,6 +155,7 @@ def ours_steps(timers: StepTimers, tool: InProcessTool) -> Callable[[], list[str
         timers.wrap(FileStateStore, method, f"state store: FileStateStore.{method}")
     timers.wrap(LaunchRefs, "issue", "launch: LaunchRefs.issue (signed launch reference)")
     timers.wrap(Session, "commit", "both: Session.commit (after_request)")
+    timers.wrap(records._Writer, "commit", "launch:   _Writer.commit (the launch transaction)")
     timers.wrap(tool.app, "wsgi_app", "both: whole request in Flask (wsgi_app)")
     statements: list[str] = []
     with tool.app.app_context():
@@ -161,6 +165,15 @@ def ours_steps(timers: StepTimers, tool: InProcessTool) -> Callable[[], list[str
         statements.append(" ".join(statement.split())[:110])
 
     event.listen(engine, "before_cursor_execute", record)
+    # record_launch runs its prepared statements on the DBAPI cursor, which engine events do not see
+    run = records._Prepared.run
+
+    def run_recorded(self: Any, cursor: Any, values: Any) -> Any:
+        statements.append(" ".join(self.sql.split())[:110])
+        return run(self, cursor, values)
+
+    timers._undo.append((records._Prepared, "run", run))
+    records._Prepared.run = run_recorded
     return lambda: statements
 
 
@@ -225,10 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tool", choices=("ours", "baseline", "both"), default="both")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--save", type=Path, help="write <tool>.prof files (pstats) here")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="parent folder of the tools' temporary folders (default: the system's temporary folder)")
     args = parser.parse_args(argv)
     if not 1 <= args.launches <= 20_000:
         parser.error("--launches must be between 1 and 20000")
-    workdir = Path(tempfile.mkdtemp(prefix="emm-launch-profile-"))
+    workdir = Path(tempfile.mkdtemp(prefix="emm-launch-profile-", dir=args.workdir))
     lms = FakeLms()
     results = {}
     try:

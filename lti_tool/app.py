@@ -93,6 +93,8 @@ def register_request_hooks(app: Flask) -> None:
     @app.after_request
     def _commit(response: Response) -> Response:
         # one transaction per request: services only flush; success commits, errors roll back
+        if not db.session.registry.has():
+            return response  # the request never opened a session (a login, a launch): none to create
         session = db.session()
         if not session.in_transaction():
             return response  # nothing was read or written (a login, a cached page)

@@ -14,15 +14,20 @@ _FRAME_ANCESTORS_TTL = 60.0
 _cache: dict[str, tuple[float, str]] = {}
 
 
-def _frame_ancestors() -> str:
-    """'self' plus the origin of every registered platform, refreshed once a minute per process."""
+_CSP_PREFIX = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+               "object-src 'none'; base-uri 'none'; frame-ancestors ")
+
+
+def _content_security_policy() -> str:
+    """The policy; frame-ancestors is 'self' plus the origin of every registered platform, refreshed
+    once a minute per process (the whole string is built once per refresh)."""
     now = time.monotonic()
     hit = _cache.get("value")
     if hit and now - hit[0] < _FRAME_ANCESTORS_TTL:
         return hit[1]
     urls = db.session.execute(select(Platform.auth_login_url, Platform.issuer)).all()
     origins = sorted({origin_of(url) for row in urls for url in row if url})
-    value = " ".join(["'self'", *origins])
+    value = _CSP_PREFIX + " ".join(["'self'", *origins])
     _cache["value"] = (now, value)
     return value
 
@@ -32,14 +37,21 @@ def reset_frame_ancestors_cache() -> None:
     _cache.clear()
 
 
-def apply_security_headers(response: Response) -> Response:
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors " + _frame_ancestors(),
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+_FIXED_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
     # launch references travel in URLs: never leak them to other sites
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Cache-Control", "no-store")
+    ("Referrer-Policy", "same-origin"),
+    ("Cache-Control", "no-store"),
+)
+
+
+def apply_security_headers(response: Response) -> Response:
+    """Add each header the view did not set itself (one pass over the headers, not one per header)."""
+    headers = response.headers
+    present = {key.lower() for key in headers.keys()}
+    if "content-security-policy" not in present:
+        headers.add("Content-Security-Policy", _content_security_policy())
+    for key, value in _FIXED_HEADERS:
+        if key.lower() not in present:
+            headers.add(key, value)
     return response

@@ -1,16 +1,16 @@
 """Short-lived launch state (OIDC state and nonce) shared by every worker and host.
 
-A file cache on one host by default (`file://…`), Redis in production (`redis://…`). The
+A SQLite file on one host by default (`file://<folder>`), Redis in production (`redis://…`). The
 per-process SimpleCache of pylti1p3's examples breaks as soon as there are two gunicorn workers.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import secrets
-import tempfile
+import random
+import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,66 +25,71 @@ class StateStore(Protocol):
 
 
 class FileStateStore:
-    """One JSON file per key on the local disk: safe across processes of one host.
+    """A small SQLite file on the local disk (`state.sqlite3` in the cache folder): safe across the
+    processes of one host.
 
-    Writes go through a temporary file and os.replace; `pop` claims the file with os.rename,
-    which exactly one process can win, so a state is taken once even by racing replays.
-    (cachelib's file cache reads then deletes, which two requests can both pass.)
+    `pop` is one `DELETE … RETURNING`: SQLite's write lock lets exactly one caller take a row, so a
+    state is taken once even by racing replays. (cachelib's file cache reads then deletes, which two
+    requests can both pass.) Each entry is a row, not a file: creating a file cost our 2-core VM
+    0.01–0.45 ms of kernel time (it varies with the folder and the machine's load), a row in the
+    write-ahead log about 0.03 ms. The log is not synced on each write (synchronous=NORMAL): a power
+    cut may lose logins in progress, nothing else.
     """
 
-    def __init__(self, directory: Path):
-        self._dir = directory
-        self._dir.mkdir(parents=True, exist_ok=True)
+    FILENAME = "state.sqlite3"
 
-    def _path(self, key: str) -> Path:
-        return self._dir / hashlib.sha256(key.encode()).hexdigest()
+    def __init__(self, directory: Path):
+        directory.mkdir(parents=True, exist_ok=True)
+        self._path = str(directory / self.FILENAME)
+        #: one connection per thread (and per process: gunicorn forks after the app may be built)
+        self._local = threading.local()
+        #: writers of one process take turns here, not in SQLite's busy handler (which sleeps 1, 2, 5 … ms)
+        self._writes = threading.Lock()
+        conn = self._conn()
+        conn.execute("CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, expires REAL NOT NULL, "
+                     "value TEXT NOT NULL) WITHOUT ROWID")
+        conn.execute("CREATE INDEX IF NOT EXISTS state_expires ON state (expires)")
+
+    def _conn(self) -> sqlite3.Connection:
+        local = self._local
+        pid = os.getpid()
+        if getattr(local, "pid", None) != pid:
+            # autocommit: every statement is its own short transaction
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            local.conn, local.pid = conn, pid
+        return local.conn
 
     def put(self, key: str, value: dict[str, Any], ttl: int) -> None:
-        target = self._path(key)
-        fd, tmp = tempfile.mkstemp(dir=self._dir, prefix=".tmp-")
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"expires": time.time() + ttl, "value": value}, handle)
-        os.replace(tmp, target)
-        if secrets.randbelow(200) == 0:
+        row = (key, time.time() + ttl, json.dumps(value, separators=(",", ":")))
+        conn = self._conn()
+        with self._writes:
+            conn.execute("INSERT OR REPLACE INTO state (key, expires, value) VALUES (?, ?, ?)", row)
+        if random.random() < 0.005:  # now and then, not on every request
             self.prune()
 
     @staticmethod
-    def _read(path: Path) -> dict[str, Any] | None:
-        try:
-            data = json.loads(path.read_text())
-        except (FileNotFoundError, ValueError):
+    def _value(rows: list[tuple[float, str]]) -> dict[str, Any] | None:
+        if not rows or rows[0][0] <= time.time():
             return None
-        return data["value"] if data.get("expires", 0) > time.time() else None
+        return json.loads(rows[0][1])
 
     def get(self, key: str) -> dict[str, Any] | None:
-        return self._read(self._path(key))
+        return self._value(self._conn().execute("SELECT expires, value FROM state WHERE key = ?", (key,)).fetchall())
 
     def pop(self, key: str) -> dict[str, Any] | None:
-        claimed = self._dir / f".taken-{secrets.token_hex(8)}"
-        try:
-            os.rename(self._path(key), claimed)
-        except FileNotFoundError:
-            return None
-        try:
-            return self._read(claimed)
-        finally:
-            claimed.unlink(missing_ok=True)
+        conn = self._conn()
+        with self._writes:
+            # fetchall: the statement must run to its end to finish (and release) the write
+            rows = conn.execute("DELETE FROM state WHERE key = ? RETURNING expires, value", (key,)).fetchall()
+        return self._value(rows)
 
     def prune(self) -> int:
-        """Delete expired entries (and leftovers of interrupted writes); returns how many."""
-        removed = 0
-        now = time.time()
-        for path in self._dir.iterdir():
-            try:
-                if path.name.startswith(".") and now - path.stat().st_mtime > 3600:
-                    path.unlink()
-                    removed += 1
-                elif not path.name.startswith(".") and self._read(path) is None:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                continue
-        return removed
+        """Delete expired entries; returns how many."""
+        conn = self._conn()
+        with self._writes:
+            return conn.execute("DELETE FROM state WHERE expires <= ?", (time.time(),)).rowcount
 
 
 class RedisStateStore:
