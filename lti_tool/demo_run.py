@@ -17,14 +17,12 @@ def connect_demo_lms(tool_app: Flask, tool_url: str, lms_url: str, state_dir: Pa
     from .demo_lms import DemoLmsConfig, create_demo_lms
     from .extensions import db
     from .platforms.services import PlatformSpec, register_platform
-    from .security import reset_frame_ancestors_cache
 
     lms = create_demo_lms(DemoLmsConfig(base_url=lms_url, tool_base_url=tool_url, state_dir=state_dir))
     values = lms.extensions["demo_lms"].registration_values()
     with tool_app.app_context():
         register_platform(PlatformSpec.build(**values))
         db.session.commit()
-    reset_frame_ancestors_cache()
     return lms
 
 

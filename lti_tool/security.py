@@ -1,40 +1,27 @@
 """Response headers: strict CSP that still lets registered LMSs frame the tool."""
 from __future__ import annotations
 
-import time
-
 from flask import Response
-from sqlalchemy import select
 
-from .extensions import db
 from .lti.login import origin_of
-from .platforms.models import Platform
-
-_FRAME_ANCESTORS_TTL = 60.0
-_cache: dict[str, tuple[float, str]] = {}
-
+from .platforms.directory import directory
 
 _CSP_PREFIX = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                "object-src 'none'; base-uri 'none'; frame-ancestors ")
+#: (directory generation, policy): rebuilt only when the platform directory reloads
+_cache: list[tuple[int, str]] = []
 
 
 def _content_security_policy() -> str:
-    """The policy; frame-ancestors is 'self' plus the origin of every registered platform, refreshed
-    once a minute per process (the whole string is built once per refresh)."""
-    now = time.monotonic()
-    hit = _cache.get("value")
-    if hit and now - hit[0] < _FRAME_ANCESTORS_TTL:
-        return hit[1]
-    urls = db.session.execute(select(Platform.auth_login_url, Platform.issuer)).all()
-    origins = sorted({origin_of(url) for row in urls for url in row if url})
+    """frame-ancestors is 'self' plus the origin of every registered platform, read from the
+    per-process platform directory (so registering a platform clears it at the same time)."""
+    platforms = directory.all()
+    if _cache and _cache[0][0] == directory.generation:
+        return _cache[0][1]
+    origins = sorted({origin_of(url) for p in platforms for url in (p.auth_login_url, p.issuer) if url})
     value = _CSP_PREFIX + " ".join(["'self'", *origins])
-    _cache["value"] = (now, value)
+    _cache[:] = [(directory.generation, value)]
     return value
-
-
-def reset_frame_ancestors_cache() -> None:
-    """Registering a platform calls this so its LMS may frame the tool at once (in this process)."""
-    _cache.clear()
 
 
 _FIXED_HEADERS = (

@@ -30,6 +30,11 @@ class LoginStart:
     storage_target: str | None
 
 
+def relaunch_params(params: Mapping[str, str]) -> dict[str, str]:
+    """The login parameters that start this login again (in a new window)."""
+    return {k: params[k] for k in RELAUNCH_PARAMS if params.get(k)}
+
+
 def state_cookie_name(state: str) -> str:
     """One cookie per login, so two launches in two tabs do not overwrite each other's state."""
     return "emm-state-" + hashlib.sha256(state.encode()).hexdigest()[:16]
@@ -88,7 +93,7 @@ def begin_login(
     login_state = LoginState(
         state=state, nonce=nonce, issuer=platform.issuer, client_id=platform.client_id,
         target_link_uri=target_link_uri, storage_target=storage_target,
-        login_params={k: params[k] for k in RELAUNCH_PARAMS if params.get(k)},
+        login_params=relaunch_params(params),
     )
     store.put("state:" + state, login_state.to_dict(), settings.state_ttl)
 

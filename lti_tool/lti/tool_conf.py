@@ -59,22 +59,18 @@ class KeyedRegistration(Registration):
         return self._emm_kid
 
 
-def registration_for(platform: Platform, *, signing: bool = True) -> Registration:
-    """A pylti1p3 Registration for a platform row; with `signing`, it carries our active key.
-
-    Launch validation needs no private key, so it skips loading one.
-    """
-    key = signing_key() if signing else None
+def registration_for(platform: Platform) -> Registration:
+    """A pylti1p3 Registration for a platform row, carrying our active signing key."""
+    key = signing_key()
     registration = (
-        KeyedRegistration(key.kid if key else "")
+        KeyedRegistration(key.kid)
         .set_issuer(platform.issuer)
         .set_client_id(platform.client_id)
         .set_auth_login_url(platform.auth_login_url)
         .set_auth_token_url(platform.auth_token_url)
         .set_key_set_url(platform.key_set_url)
+        .set_tool_private_key(key.private_pem)
     )
-    if key is not None:
-        registration.set_tool_private_key(key.private_pem)
     if platform.auth_audience:
         registration.set_auth_audience(platform.auth_audience)
     return registration

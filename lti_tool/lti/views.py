@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from pylti1p3.contrib.flask import FlaskRequest
@@ -11,7 +11,8 @@ from pylti1p3.contrib.flask import FlaskRequest
 from ..errors import LaunchError
 from ..keys.services import public_jwks
 from ..runtime import runtime
-from .login import begin_login, origin_of, state_cookie_name
+from ..platforms.directory import directory
+from .login import begin_login, origin_of, relaunch_params, state_cookie_name
 from .records import record_launch
 from .validation import EmmMessageLaunch, LoginState
 from . import tool_info
@@ -78,7 +79,7 @@ def login() -> Response:
         ))
     elif request.headers.get("Sec-Fetch-Dest") == "iframe" and not new_window:
         # inside an iframe without platform storage: check that a cookie survives before going on
-        relaunch = url_for("lti.login", _external=True) + "?" + urlencode({**_relaunch_params(params), "emm_new_window": "1"})
+        relaunch = url_for("lti.login", _external=True) + "?" + urlencode({**relaunch_params(params), "emm_new_window": "1"})
         response = current_app.make_response(render_template(
             "lti/cookie_check.html", auth_url=start.auth_url, new_window_url=relaunch,
         ))
@@ -87,12 +88,6 @@ def login() -> Response:
     _set_state_cookie(response, start.cookie_name, start.state, rt.settings.state_ttl)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _relaunch_params(params: dict[str, str]) -> dict[str, str]:
-    from .login import RELAUNCH_PARAMS
-
-    return {k: params[k] for k in RELAUNCH_PARAMS if params.get(k)}
 
 
 def _storage_check_token(state: str) -> str:
@@ -167,9 +162,7 @@ def launch() -> Response:
 
 
 def _platform_auth_url(login_state: LoginState) -> str:
-    from ..platforms.services import find_platform
-
-    platform = find_platform(login_state.issuer, login_state.client_id)
+    platform = directory.find(login_state.issuer, login_state.client_id)
     return platform.auth_login_url if platform else login_state.issuer
 
 
@@ -189,6 +182,3 @@ def config() -> Response:
         return jsonify(info)
     return current_app.make_response(render_template("lti/config.html", info=info))
 
-
-def host_of(url: str) -> str:
-    return urlsplit(url).netloc

@@ -45,6 +45,8 @@ class PlatformDirectory:
         self._loaded_at = float("-inf")
         self._by_key: dict[tuple[str, str], PlatformInfo] = {}
         self._by_issuer: dict[str, list[PlatformInfo]] = {}
+        #: bumped on every reload, so derived values (the CSP header) know when to rebuild
+        self.generation = 0
 
     def clear(self) -> None:
         with self._lock:
@@ -70,6 +72,7 @@ class PlatformDirectory:
                 by_issuer.setdefault(p.issuer, []).append(info)
             self._by_key, self._by_issuer = by_key, by_issuer
             self._loaded_at = time.monotonic()
+            self.generation += 1
 
     def find(self, issuer: str, client_id: str) -> PlatformInfo | None:
         self._ensure()
@@ -80,6 +83,10 @@ class PlatformDirectory:
             self._ensure()
             found = self._by_key.get((issuer, client_id))
         return found
+
+    def all(self) -> list[PlatformInfo]:
+        self._ensure()
+        return list(self._by_key.values())
 
     def for_issuer(self, issuer: str) -> list[PlatformInfo]:
         self._ensure()
