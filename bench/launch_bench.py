@@ -26,14 +26,12 @@ import json
 import os
 import platform as pyplatform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -43,14 +41,26 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from servers import (
+    HOST,
+    QuietHandler,
+    Server,
+    clean_env,
+    exit_on_sigterm,
+    machine_busy_seconds,
+    platform_add,
+    serve_command,
+    serve_on_loopback,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "moodle"
-HOST = "127.0.0.1"  # every target of this benchmark is on loopback
 CLIENT_ID = "bench-client"
 DEPLOYMENT_ID = "1"
 #: distinct learners the launches cycle through (a class launching the same activity)
 LEARNERS = 200
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # -- the LMS side ---------------------------------------------------------------------------------
@@ -68,7 +78,7 @@ class FakeLms:
         lock = threading.Lock()
         hits = self.hits
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 - http.server API
@@ -83,17 +93,11 @@ class FakeLms:
                 else:
                     self.send_error(404)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer((HOST, 0), Handler)
-        self._server.daemon_threads = True
+        self._server = serve_on_loopback(Handler, "jwks")
         self.base = f"http://{HOST}:{self._server.server_port}"
         self.issuer = self.base + "/lms"
         self.auth_login_url = self.base + "/lms/auth"
         self.auth_token_url = self.base + "/lms/token"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="jwks", daemon=True)
-        self._thread.start()
         fixture = json.loads((FIXTURES / "02_id_token_student_resource_link.json").read_text())
         self._claims = fixture["claims"]
         login = json.loads((FIXTURES / "01_oidc_login_initiation.json").read_text())
@@ -158,157 +162,31 @@ def _b64url(data: bytes) -> bytes:
 
 # -- the tools under test -------------------------------------------------------------------------
 
-def free_port() -> int:
-    import socket
+@dataclass(kw_only=True)
+class Tool(Server):
+    """One tool's server and where its login and launch are."""
 
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without EMM_* settings, so both tools start from the defaults."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EMM_")}
-    env.update(extra)
-    return env
-
-
-@dataclass
-class Tool:
-    name: str
     launch_path: str
     login_path: str
-    ready_path: str
     success_status: int
     #: extra login parameters (the baseline's cookie-check skip)
     login_extra: dict[str, str] = field(default_factory=dict)
-    port: int = 0
-    folder: Path | None = None
-    proc: subprocess.Popen | None = None
-    log_path: Path | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
 
     @property
     def launch_url(self) -> str:
         return self.url + self.launch_path
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                if requests.get(self.url + self.ready_path, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} did not answer on {self.url} within {timeout:.0f} s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 30) -> str:
-        if self.log_path is None or not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def cpu_seconds(self) -> float:
-        """utime+stime of the gunicorn master and every live descendant, plus what it reaped."""
-        assert self.proc is not None
-        ticks = 0
-        pids = [self.proc.pid]
-        i = 0
-        while i < len(pids) and i < 1000:
-            pid = pids[i]
-            i += 1
-            stat = _stat(pid)
-            if stat is None:
-                continue
-            ticks += stat[0] + stat[1]
-            if pid == self.proc.pid:
-                ticks += stat[2] + stat[3]  # children that exited and were waited for
-            pids.extend(_children(pid))
-        return ticks / CLK_TCK
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # our own session: the master and its workers
-            self.proc.wait(timeout=25)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
-
-
-def _stat(pid: int) -> tuple[int, int, int, int] | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = raw[raw.rindex(")") + 2:].split()
-    # fields[0] is /proc/<pid>/stat field 3 (state): utime is field 14, stime 15, cutime 16, cstime 17
-    return int(fields[11]), int(fields[12]), int(fields[13]), int(fields[14])
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all processes on the machine have used (from /proc/stat: all but idle and iowait)."""
-    try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    # guest time is already counted in user and nice
-    return (sum(fields[:8]) - idle) / CLK_TCK
-
-
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            found.extend(int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split())
-        except OSError:
-            continue
-    return found
-
-
-def _emm_lti_command() -> list[str]:
-    script = Path(sys.executable).parent / "emm-lti"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "lti_tool.cli"]
-
 
 def start_ours(lms: FakeLms, workdir: Path, workers: int, threads: int, extra_env: dict[str, str]) -> Tool:
-    tool = Tool("ours", launch_path="/lti/launch", login_path="/lti/login",
+    tool = Tool(name="ours", launch_path="/lti/launch", login_path="/lti/login",
                 ready_path="/.well-known/jwks.json", success_status=303)
-    tool.folder = workdir / "ours"
-    tool.folder.mkdir()
-    tool.port = free_port()
-    env = _clean_env(EMM_INSTANCE_PATH=str(tool.folder / "instance"), EMM_LOG_LEVEL="WARNING", **extra_env)
-    add = subprocess.run(
-        [*_emm_lti_command(), "platform", "add", "--issuer", lms.issuer, "--client-id", CLIENT_ID,
-         "--deployment-id", DEPLOYMENT_ID, "--auth-login-url", lms.auth_login_url,
-         "--auth-token-url", lms.auth_token_url, "--key-set-url", lms.key_set_url("ours"),
-         "--name", "Benchmark LMS"],
-        env=env, cwd=tool.folder, capture_output=True, text=True, timeout=120,
-    )
-    if add.returncode != 0:
-        raise RuntimeError(f"emm-lti platform add failed:\n{add.stdout}{add.stderr}")
-    tool.log_path = tool.folder / "server.log"
-    with open(tool.log_path, "wb") as log:
-        tool.proc = subprocess.Popen(
-            [*_emm_lti_command(), "serve", "--host", HOST, "--port", str(tool.port),
-             "--workers", str(workers), "--threads", str(threads)],
-            env=env, cwd=tool.folder, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    folder = workdir / "ours"
+    folder.mkdir()
+    env = clean_env(EMM_INSTANCE_PATH=str(folder / "instance"), EMM_LOG_LEVEL="WARNING", **extra_env)
+    platform_add(env, folder, issuer=lms.issuer, client_id=CLIENT_ID, deployment_id=DEPLOYMENT_ID,
+                 auth_login_url=lms.auth_login_url, auth_token_url=lms.auth_token_url,
+                 key_set_url=lms.key_set_url("ours"), name="Benchmark LMS")
+    tool.start(serve_command(tool.port, workers, threads), env, folder)
     return tool
 
 
@@ -334,24 +212,16 @@ def start_baseline(lms: FakeLms, workdir: Path, workers: int, threads: int, key_
     # lti1p3_new_window=1 is what the browser sends on its second login request, after
     # pylti1p3's cookie-check page (enable_check_cookies) found cookies working; sending it at
     # once skips that page, as our tool skips its own check outside an iframe
-    tool = Tool("baseline", launch_path="/launch/", login_path="/login/", ready_path="/jwks/",
+    tool = Tool(name="baseline", launch_path="/launch/", login_path="/login/", ready_path="/jwks/",
                 success_status=200, login_extra={"lti1p3_new_window": "1"})
-    tool.folder = workdir / "baseline"
-    tool.folder.mkdir()
-    tool.port = free_port()
-    write_baseline_config(lms, tool.folder)
-    env = _clean_env(
-        EMM_LOG_LEVEL="WARNING", BASELINE_LTI_CONFIG=str(tool.folder / "tool.json"),
-        BASELINE_CACHE_DIR=str(tool.folder / "cache"), BASELINE_KEY_CACHE="1" if key_cache else "0",
+    folder = workdir / "baseline"
+    folder.mkdir()
+    env = clean_env(
+        EMM_LOG_LEVEL="WARNING", BASELINE_LTI_CONFIG=str(write_baseline_config(lms, folder)),
+        BASELINE_CACHE_DIR=str(folder / "cache"), BASELINE_KEY_CACHE="1" if key_cache else "0",
     )
-    tool.log_path = tool.folder / "server.log"
-    with open(tool.log_path, "wb") as log:
-        tool.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "baseline_tool.py"), "--host", HOST, "--port", str(tool.port),
-             "--workers", str(workers), "--threads", str(threads)],
-            env=env, cwd=tool.folder, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    tool.start([sys.executable, str(ROOT / "bench" / "baseline_tool.py"), "--host", HOST, "--port", str(tool.port),
+                "--workers", str(workers), "--threads", str(threads)], env, folder)
     return tool
 
 
@@ -744,10 +614,6 @@ def revision() -> str:
     return (head or "unknown") + (" + uncommitted changes in lti_tool/" if dirty else "")
 
 
-def _raise_exit(signum: int, _frame: Any) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--launches", type=int, default=300, help="measured launches per concurrency level and tool")
@@ -788,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
     if not names or set(names) - {"ours", "baseline"}:
         parser.error("--tools takes ours, baseline or ours,baseline")
 
-    signal.signal(signal.SIGTERM, _raise_exit)
+    exit_on_sigterm()
     workdir = Path(tempfile.mkdtemp(prefix="emm-launch-bench-", dir=args.workdir))
     lms: FakeLms | None = None
     tools: list[Tool] = []

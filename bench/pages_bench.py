@@ -31,10 +31,7 @@ import json
 import os
 import platform as pyplatform
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,7 +39,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import unescape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -51,9 +47,12 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import servers
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "moodle" / "02_id_token_student_resource_link.json"
-HOST = "127.0.0.1"
 CLIENT_ID = "pages-bench"
 DEPLOYMENT_ID = "1"
 MODULE = "m01"
@@ -72,7 +71,7 @@ class Lms:
         jwk.update({"kid": "pages-bench", "alg": "RS256", "use": "sig"})
         body = json.dumps({"keys": [jwk]}).encode()
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(servers.QuietHandler):
             def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -80,14 +79,9 @@ class Lms:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer((HOST, 0), Handler)
-        self._server.daemon_threads = True
-        self.base = f"http://{HOST}:{self._server.server_port}"
+        self._server = servers.serve_on_loopback(Handler, "lms")
+        self.base = f"http://{servers.HOST}:{self._server.server_port}"
         self.issuer = self.base + "/lms"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self._claims = json.loads(FIXTURE.read_text())["claims"]
 
     def id_token(self, nonce: str, launch_url: str, learner: int) -> str:
@@ -109,91 +103,23 @@ class Lms:
 
 # -- the tool -------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def emm_lti() -> list[str]:
-    script = Path(sys.executable).parent / "emm-lti"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "lti_tool.cli"]
-
-
-@dataclass
-class Tool:
-    folder: Path
-    port: int
-    proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def log_tail(self) -> str:
-        path = self.folder / "server.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-30:]) if path.exists() else ""
-
-    def cpu_seconds(self) -> float:
-        """utime + stime of the gunicorn master and its live workers (Linux /proc)."""
-        assert self.proc is not None
-        pids, ticks = [self.proc.pid], 0
-        for pid in pids:
-            try:
-                raw = Path(f"/proc/{pid}/stat").read_text()
-                fields = raw[raw.rindex(")") + 2:].split()
-                ticks += int(fields[11]) + int(fields[12])
-                for task in os.listdir(f"/proc/{pid}/task"):
-                    pids.extend(int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split())
-            except (OSError, ValueError):
-                continue
-        return ticks / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)   # our own session: the master and its workers
-            self.proc.wait(timeout=25)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
 def start_tool(lms: Lms, workdir: Path, workers: int, threads: int, grade_worker: bool,
-               database_url: str | None) -> Tool:
-    tool = Tool(workdir, free_port())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EMM_")}
-    env.update(EMM_INSTANCE_PATH=str(workdir / "instance"), EMM_LOG_LEVEL="WARNING",
-               EMM_EMBEDDED_WORKER="1" if grade_worker else "0")
+               database_url: str | None) -> servers.Server:
+    tool = servers.Server(name="emm-lti serve", ready_path="/healthz")
+    env = servers.clean_env(EMM_INSTANCE_PATH=str(workdir / "instance"), EMM_LOG_LEVEL="WARNING",
+                            EMM_EMBEDDED_WORKER="1" if grade_worker else "0")
     if database_url:
         env["EMM_DATABASE_URL"] = database_url
-    add = subprocess.run(
-        [*emm_lti(), "platform", "add", "--issuer", lms.issuer, "--client-id", CLIENT_ID,
-         "--deployment-id", DEPLOYMENT_ID, "--auth-login-url", lms.base + "/auth",
-         "--auth-token-url", lms.base + "/token", "--key-set-url", lms.base + "/jwks", "--name", "Bench LMS"],
-        env=env, cwd=workdir, capture_output=True, text=True, timeout=120, check=False)
-    if add.returncode != 0:
-        raise RuntimeError(f"emm-lti platform add failed:\n{add.stdout}{add.stderr}")
-    with open(workdir / "server.log", "wb") as log:
-        tool.proc = subprocess.Popen(
-            [*emm_lti(), "serve", "--host", HOST, "--port", str(tool.port), "--workers", str(workers),
-             "--threads", str(threads)],
-            env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if tool.proc.poll() is not None:
-            raise RuntimeError(f"emm-lti serve exited:\n{tool.log_tail()}")
-        try:
-            if requests.get(tool.url + "/healthz", timeout=2).status_code == 200:
-                return tool
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"emm-lti serve did not answer within 60 s:\n{tool.log_tail()}")
+    servers.platform_add(env, workdir, issuer=lms.issuer, client_id=CLIENT_ID, deployment_id=DEPLOYMENT_ID,
+                         auth_login_url=lms.base + "/auth", auth_token_url=lms.base + "/token",
+                         key_set_url=lms.base + "/jwks", name="Bench LMS")
+    tool.start(servers.serve_command(tool.port, workers, threads), env, workdir)
+    try:
+        tool.wait_ready()
+    except BaseException:
+        tool.stop()
+        raise
+    return tool
 
 
 # -- a learner ------------------------------------------------------------------------------------
@@ -223,7 +149,7 @@ class Learner:
         return self.http.post(self.base + path, data=data, allow_redirects=False, timeout=30)
 
 
-def launch(tool: Tool, lms: Lms, n: int) -> Learner:
+def launch(tool: servers.Server, lms: Lms, n: int) -> Learner:
     """OIDC login + id_token launch, as the LMS and a browser do; the learner's pages need no cookie."""
     launch_url = tool.url + "/lti/launch"
     login = requests.post(tool.url + "/lti/login", data={
@@ -266,7 +192,7 @@ def page_weight(http: requests.Session, url: str, html: str) -> dict[str, int]:
             "gzip": sum(len(gzip.compress(b, 6)) for b in bodies), "foreign": len(foreign)}
 
 
-def weights(tool: Tool, lms: Lms) -> dict[str, Any]:
+def weights(tool: servers.Server, lms: Lms) -> dict[str, Any]:
     learner = launch(tool, lms, 0)
     catalogue = requests.get(tool.url + "/", timeout=30).text
     modules = sorted(set(re.findall(r'<span class="eyebrow">(m\d\d)</span>', catalogue)))
@@ -314,7 +240,7 @@ def summarize(samples: list[float], wall: float) -> dict[str, float]:
             "mean_ms": statistics.fmean(samples) * 1000, "rps": len(samples) / wall}
 
 
-def run_load(jobs: list[Any], concurrency: int, tool: Tool) -> dict[str, float]:
+def run_load(jobs: list[Any], concurrency: int, tool: servers.Server) -> dict[str, float]:
     """Run `jobs` (callables returning nothing; they raise on a wrong answer) `concurrency` at a time."""
     samples: list[float] = []
     lock = threading.Lock()
@@ -340,7 +266,7 @@ def expect(response: requests.Response, status: int) -> None:
         raise RuntimeError(f"{response.request.method} {response.url}: HTTP {response.status_code}")
 
 
-def load(tool: Tool, lms: Lms, page_requests: int, submissions: int, concurrency: int) -> dict[str, Any]:
+def load(tool: servers.Server, lms: Lms, page_requests: int, submissions: int, concurrency: int) -> dict[str, Any]:
     with ThreadPoolExecutor(concurrency) as pool:   # setup: one learner per submission (3 attempts each)
         learners = list(pool.map(lambda n: launch(tool, lms, n), range(1, submissions + 1)))
     pages = re.findall(rf'/m/{MODULE}/p/([^"#]+)"', learners[0].get(f"/m/{MODULE}/").text)
@@ -396,6 +322,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
 
+    servers.exit_on_sigterm()
     lms = Lms()
     with tempfile.TemporaryDirectory(prefix="emm-pages-bench-") as tmp:
         tool = start_tool(lms, Path(tmp), args.workers, args.threads, args.grade_worker, args.database_url)
