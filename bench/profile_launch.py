@@ -136,13 +136,13 @@ def ours_steps(timers: StepTimers, tool: InProcessTool) -> Callable[[], list[str
     from sqlalchemy.orm import Session
 
     from lti_tool.extensions import db
-    from lti_tool.lti import login as login_mod, records, validation, views
+    from lti_tool.lti import front, launching, login as login_mod, records, validation
     from lti_tool.lti.launch_ref import LaunchRefs
     from lti_tool.state_store import FileStateStore
 
-    timers.wrap(views, "begin_login", "login: begin_login (registration lookup, state put, URL)")
+    timers.wrap(front, "begin_login", "login: begin_login (registration lookup, state put, URL)")
     timers.wrap(login_mod, "_platform_for", "login:   _platform_for (SELECT platform)")
-    timers.wrap(views, "record_launch", "launch: record_launch (rows for course, user, enrolment, placement, launch)")
+    timers.wrap(launching, "record_launch", "launch: record_launch (rows for course, user, enrolment, placement, launch)")
     timers.wrap(records._Writer, "upsert", "launch:   _Writer.upsert x4 (INSERT … ON CONFLICT DO UPDATE … RETURNING)")
     timers.wrap(records._Writer, "insert", "launch:   _Writer.insert x2 (used nonce, launch)")
     timers.wrap(records._Writer, "__init__", "launch:   _Writer.__init__ (a pooled DBAPI connection)")
@@ -156,7 +156,8 @@ def ours_steps(timers: StepTimers, tool: InProcessTool) -> Callable[[], list[str
     timers.wrap(LaunchRefs, "issue", "launch: LaunchRefs.issue (signed launch reference)")
     timers.wrap(Session, "commit", "both: Session.commit (after_request)")
     timers.wrap(records._Writer, "commit", "launch:   _Writer.commit (the launch transaction)")
-    timers.wrap(tool.app, "wsgi_app", "both: whole request in Flask (wsgi_app)")
+    timers.wrap(tool.app, "wsgi_app", "both: whole request (the WSGI front, or Flask behind it)")
+    timers.wrap(front.LtiFront, "_refuse", "both: a refusal rendered by Flask (none expected)")
     statements: list[str] = []
     with tool.app.app_context():
         engine = db.engine

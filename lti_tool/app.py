@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config.update(settings.flask_config())
     register_extensions(app, settings)
     register_blueprints(app)
+    register_front(app)
     register_request_hooks(app)
     register_signals()
     register_error_handlers(app)
@@ -79,6 +80,13 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (public_bp, lti_bp, learner_bp, facilitator_bp, admin_bp):
         app.register_blueprint(blueprint)
+
+
+def register_front(app: Flask) -> None:
+    """Logins and launches are served by a WSGI front before Flask (lti/front.py says why)."""
+    from .lti.front import install
+
+    install(app)
 
 
 def register_signals() -> None:

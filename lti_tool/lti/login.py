@@ -5,11 +5,14 @@ storage, so this step is ours; the result is the same authorization request pylt
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlencode, urlsplit
+
+from werkzeug.http import dump_cookie
 
 from ..config import Settings
 from ..errors import LaunchError
@@ -25,7 +28,6 @@ RELAUNCH_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "
 class LoginStart:
     auth_url: str
     state: str
-    cookie_name: str
     platform_origin: str
     storage_target: str | None
 
@@ -38,6 +40,21 @@ def relaunch_params(params: Mapping[str, str]) -> dict[str, str]:
 def state_cookie_name(state: str) -> str:
     """One cookie per login, so two launches in two tabs do not overwrite each other's state."""
     return "emm-state-" + hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+def state_cookie(state: str, max_age: int) -> str:
+    """The Set-Cookie value binding a login's state to this browser.
+
+    SameSite=None + Secure + Partitioned: the only cookie a browser keeps inside an LMS iframe.
+    """
+    return dump_cookie(state_cookie_name(state), state, max_age=max_age, path="/lti/", secure=True,
+                       httponly=True, samesite="None", partitioned=True)
+
+
+def state_cookie_removal(state: str) -> str:
+    """The Set-Cookie value that drops the state cookie once the launch has used it."""
+    return dump_cookie(state_cookie_name(state), "", max_age=0, expires=0, path="/lti/", secure=True,
+                       samesite="None", partitioned=True)
 
 
 def origin_of(url: str) -> str:
@@ -62,6 +79,17 @@ def _platform_for(issuer: str, client_id: str | None) -> PlatformInfo:
             f"Issuer {issuer!r} has several registrations here, and the LMS sent no client_id to choose one."
         )
     return platforms[0]
+
+
+@functools.lru_cache(maxsize=256)
+def _authorization_prefix(auth_login_url: str, client_id: str, launch_url: str) -> str:
+    """The authorization request up to its per-login parameters, encoded once per platform and URL."""
+    fixed = urlencode({
+        "scope": "openid", "response_type": "id_token", "response_mode": "form_post", "prompt": "none",
+        "client_id": client_id, "redirect_uri": launch_url,
+    })
+    separator = "&" if "?" in auth_login_url else "?"
+    return auth_login_url + separator + fixed + "&"
 
 
 def begin_login(
@@ -97,24 +125,12 @@ def begin_login(
     )
     store.put("state:" + state, login_state.to_dict(), settings.state_ttl)
 
-    query = {
-        "scope": "openid",
-        "response_type": "id_token",
-        "response_mode": "form_post",
-        "prompt": "none",
-        "client_id": platform.client_id,
-        "redirect_uri": launch_url,
-        "login_hint": login_hint,
-        "state": state,
-        "nonce": nonce,
-    }
+    query = {"login_hint": login_hint, "state": state, "nonce": nonce}
     if params.get("lti_message_hint"):
         query["lti_message_hint"] = params["lti_message_hint"]
-    separator = "&" if "?" in platform.auth_login_url else "?"
     return LoginStart(
-        auth_url=platform.auth_login_url + separator + urlencode(query),
+        auth_url=_authorization_prefix(platform.auth_login_url, platform.client_id, launch_url) + urlencode(query),
         state=state,
-        cookie_name=state_cookie_name(state),
         platform_origin=origin_of(platform.auth_login_url),
         storage_target=storage_target,
     )

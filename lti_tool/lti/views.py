@@ -5,16 +5,16 @@ import hmac
 import logging
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
-from pylti1p3.contrib.flask import FlaskRequest
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
 from ..errors import LaunchError
 from ..keys.services import public_jwks
 from ..runtime import runtime
 from ..platforms.directory import directory
-from .login import begin_login, origin_of, relaunch_params, state_cookie_name
-from .records import record_launch
-from .validation import EmmMessageLaunch, LoginState
+from .launching import complete_launch
+from .login import begin_login, origin_of, relaunch_params, state_cookie, state_cookie_name, state_cookie_removal
+from .urls import lti_urls
+from .validation import LoginState
 from . import tool_info
 
 log = logging.getLogger(__name__)
@@ -22,54 +22,17 @@ log = logging.getLogger(__name__)
 bp = Blueprint("lti", __name__)
 
 
-#: a stand-in for the launch reference in the learner home URL, built once (references are URL-safe)
-_REF = "EMM-REF-PLACEHOLDER"
-
-
-def _urls() -> dict[tuple[str, ...], str]:
-    """Per app: URLs that depend only on the request's scheme, host and script root.
-
-    url_for costs ~35 µs; login and launch each need one. The key is what url_for reads from the
-    request, and the cache is bounded since Host is the client's to choose.
-    """
-    cache = current_app.extensions.setdefault("emm-lti-urls", {})
-    if len(cache) > 64:
-        cache.clear()
-    return cache
-
-
-def _launch_url() -> str:
-    key = ("launch", request.scheme, request.host, request.script_root)
-    urls = _urls()
-    url = urls.get(key)
-    if url is None:
-        url = urls[key] = url_for("lti.launch", _external=True)
-    return url
-
-
-def _learner_home(ref: str) -> str:
-    key = ("home", request.script_root)
-    urls = _urls()
-    template = urls.get(key)
-    if template is None:
-        template = urls[key] = url_for("learner.home", ref=_REF)
-    return template.replace(_REF, ref)
-
-
-def _set_state_cookie(response: Response, name: str, value: str, max_age: int) -> None:
-    # SameSite=None + Secure + Partitioned: the only cookie a browser keeps inside an LMS iframe
-    response.set_cookie(
-        name, value, max_age=max_age, path="/lti/", secure=True, httponly=True,
-        samesite="None", partitioned=True,
-    )
-
-
 @bp.route("/lti/login", methods=["GET", "POST"])
 def login() -> Response:
-    """OIDC login initiation from the platform."""
+    """OIDC login initiation from the platform.
+
+    The plain case (a redirect to the LMS) is served by the WSGI front (`front.py`) before Flask
+    sees it; this view answers the rest and any login the front passes on.
+    """
     rt = runtime()
     params = request.values.to_dict()
-    start = begin_login(params, launch_url=_launch_url(), store=rt.state_store, settings=rt.settings)
+    urls = lti_urls(current_app, request.environ)
+    start = begin_login(params, launch_url=urls.launch, store=rt.state_store, settings=rt.settings)
     new_window = bool(params.get("emm_new_window"))
     if start.storage_target and not new_window:
         # the platform offers LTI platform storage: keep the state there, cookies or not
@@ -79,13 +42,13 @@ def login() -> Response:
         ))
     elif request.headers.get("Sec-Fetch-Dest") == "iframe" and not new_window:
         # inside an iframe without platform storage: check that a cookie survives before going on
-        relaunch = url_for("lti.login", _external=True) + "?" + urlencode({**relaunch_params(params), "emm_new_window": "1"})
+        relaunch = urls.login + "?" + urlencode({**relaunch_params(params), "emm_new_window": "1"})
         response = current_app.make_response(render_template(
             "lti/cookie_check.html", auth_url=start.auth_url, new_window_url=relaunch,
         ))
     else:
         response = redirect(start.auth_url, code=302)
-    _set_state_cookie(response, start.cookie_name, start.state, rt.settings.state_ttl)
+    response.headers.add("Set-Cookie", state_cookie(start.state, rt.settings.state_ttl))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -106,7 +69,11 @@ def _same_origin_post() -> bool:
 
 @bp.route("/lti/launch", methods=["GET", "POST"])
 def launch() -> Response:
-    """The id_token form post from the platform (and our own platform-storage re-post)."""
+    """The id_token form post from the platform (and our own platform-storage re-post).
+
+    A launch whose state cookie came back is served by the WSGI front (`front.py`); this view
+    answers the rest: platform storage, blocked cookies, refusals before the state is consumed.
+    """
     if request.method != "POST":
         raise LaunchError(
             "The launch URL only accepts the form the LMS posts after login; open the activity from the LMS.",
@@ -141,23 +108,16 @@ def launch() -> Response:
             ))
             response.headers["Cache-Control"] = "no-store"
             return response
-        relaunch = url_for("lti.login", _external=True) + "?" + urlencode(
+        relaunch = lti_urls(current_app, request.environ).login + "?" + urlencode(
             {**(login_state.login_params or {}), "emm_new_window": "1"})
         return current_app.make_response((render_template(
             "lti/cookies_blocked.html", new_window_url=relaunch), 403))
 
-    if rt.state_store.pop("state:" + state) is None:
+    if rt.state_store.pop("state:" + state) is None:  # a second post of this launch got here first
         raise LaunchError("This launch was already used. Launch the activity again from the LMS.")
-    message = EmmMessageLaunch(
-        FlaskRequest(request_data=request.form, cookies=request.cookies, session={}),
-        rt.tool_conf, login_state=login_state, keysets=rt.keysets, settings=rt.settings,
-        requests_session=rt.http,
-    ).validate()
-    # committed at once in a transaction of its own: SQLite's single writer lock is held for its six statements only
-    launch_id = record_launch(message.claims, message.platform.id, message.deployment, rt.settings)
-    ref = rt.refs.issue(launch_id)
-    response = redirect(_learner_home(ref), code=303)
-    response.delete_cookie(state_cookie_name(state), path="/lti/", secure=True, samesite="None", partitioned=True)
+    ref = complete_launch(rt, login_state, request.form.to_dict(), request.cookies, is_secure=request.is_secure)
+    response = redirect(lti_urls(current_app, request.environ).learner_home(ref), code=303)
+    response.headers.add("Set-Cookie", state_cookie_removal(state))
     return response
 
 
