@@ -81,7 +81,7 @@ class LtiFront:
         return [b""]
 
     def _launch(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        form = self._params(environ)
+        form = self._params(environ, query=False)  # the view reads the launch from the body only
         state = form.get("state") if form else None
         if not form or not form.get("id_token") or not state:
             return self.wsgi_app(environ, start_response)  # the view names what is missing
@@ -109,17 +109,17 @@ class LtiFront:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def _params(self, environ: dict[str, Any]) -> dict[str, str] | None:
-        """The query string and an urlencoded body, the first value of each name (as Flask's
-        `request.values.to_dict()`); None if the body is anything else, for Flask to deal with.
+    def _params(self, environ: dict[str, Any], *, query: bool = True) -> dict[str, str] | None:
+        """The query string (unless `query` is false) and an urlencoded body, the first value of
+        each name (as Flask's `request.values.to_dict()`, or `request.form.to_dict()`); None if
+        the body is anything else, for Flask to deal with.
 
         The body is read once and put back as a fresh stream, so a request handed on to Flask
         reads the same bytes.
         """
         params: dict[str, str] = {}
-        query = environ.get("QUERY_STRING")
-        if query:
-            for name, value in parse_qsl(query, keep_blank_values=True):
+        if query and environ.get("QUERY_STRING"):
+            for name, value in parse_qsl(environ["QUERY_STRING"], keep_blank_values=True):
                 params.setdefault(name, value)
         if environ.get("REQUEST_METHOD") != "POST":
             return params

@@ -149,3 +149,13 @@ def test_a_bad_login_is_named_on_the_apps_error_page(app: Flask, launcher: Launc
     assert response.status_code == 400
     assert "nobody-registered-this" in response.text
     assert "Content-Security-Policy" in response.headers
+
+
+def test_a_launch_is_read_from_its_body_only(launcher: Launcher, platform: FakePlatform) -> None:
+    """As the view does: a state in the query string does not stand in for the form's."""
+    login = launcher.login()
+    token = platform.sign(platform.claims(login.nonce))
+    response = requests.post(launcher.tool_url + "/lti/launch", params={"state": login.state},
+                             data={"id_token": token}, cookies=login.cookies, allow_redirects=False, timeout=10)
+    assert response.status_code == 400
+    assert "no state parameter" in response.text
