@@ -26,7 +26,6 @@ Run it under gunicorn with `lti_tool.server.gunicorn_options`, the settings `emm
 """
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 from typing import Any
@@ -118,28 +117,7 @@ def refused(exc: Exception) -> Any:
     return f"launch refused: {exc}", 400
 
 
-def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve under gunicorn with `gunicorn_options`, the settings `emm-lti serve` shares."""
-    from gunicorn.app.base import BaseApplication
-
-    from lti_tool.server import gunicorn_options
-
-    class _Baseline(BaseApplication):
-        def load_config(self) -> None:
-            for key, value in gunicorn_options(host, port, workers, threads).items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            return app
-
-    _Baseline().run()
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9001)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    args = parser.parse_args()
-    serve(args.host, args.port, args.workers, args.threads)
+    from servers import serve_from_command_line  # bench/ is on sys.path when this file is run
+
+    serve_from_command_line(app, __doc__.splitlines()[0], default_port=9001)

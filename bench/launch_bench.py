@@ -8,8 +8,12 @@ runs complete launches against each over real HTTP on loopback:
     -> sign a Moodle-shaped id_token for that nonce
     -> POST id_token + state with the state cookie -> 303 (ours) / 200 (baseline)
 
+A third server, the floor (bench/floor_app.py), answers the same two requests with no LTI work
+under the same settings: what any tool pays per launch before it checks anything. Both tools'
+CPU is also reported above it.
+
     python bench/launch_bench.py [--launches N] [--concurrency 1,4,8,16] [--workers 2] [--threads 4]
-                                 [--warmup 20] [--rounds 3] [--json FILE] [--tools ours,baseline]
+                                 [--warmup 20] [--rounds 3] [--json FILE] [--tools ours,baseline,floor]
                                  [--no-baseline-key-cache] [--ours-env EMM_NAME=VALUE] [--keep]
                                  [--driver light|requests] [--connections launch|thread] [--workdir DIR]
 
@@ -221,6 +225,17 @@ def start_baseline(lms: FakeLms, workdir: Path, workers: int, threads: int, key_
         BASELINE_CACHE_DIR=str(folder / "cache"), BASELINE_KEY_CACHE="1" if key_cache else "0",
     )
     tool.start([sys.executable, str(ROOT / "bench" / "baseline_tool.py"), "--host", HOST, "--port", str(tool.port),
+                "--workers", str(workers), "--threads", str(threads)], env, folder)
+    return tool
+
+
+def start_floor(lms: FakeLms, workdir: Path, workers: int, threads: int) -> Tool:
+    """bench/floor_app.py: the two requests answered with no LTI work, under the same gunicorn settings."""
+    tool = Tool(name="floor", launch_path="/launch/", login_path="/login/", ready_path="/ready/", success_status=303)
+    folder = workdir / "floor"
+    folder.mkdir()
+    env = clean_env(FLOOR_AUTH_URL=lms.auth_login_url)
+    tool.start([sys.executable, str(ROOT / "bench" / "floor_app.py"), "--host", HOST, "--port", str(tool.port),
                 "--workers", str(workers), "--threads", str(threads)], env, folder)
     return tool
 
@@ -553,14 +568,20 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         base = by.get(("baseline", conc))
         if name != "ours" or base is None:
             continue
-        out.append({
+        row = {
             "concurrency": conc,
             "throughput_ours_over_baseline": round(ours["launches_per_s"] / base["launches_per_s"], 2)
             if base["launches_per_s"] else None,
             "cpu_per_launch_ours_over_baseline": round(
                 ours["server_cpu_ms_per_launch"] / base["server_cpu_ms_per_launch"], 2)
             if ours["server_cpu_ms_per_launch"] and base["server_cpu_ms_per_launch"] else None,
-        })
+        }
+        floor = by.get(("floor", conc))
+        if floor is not None and floor["server_cpu_ms_per_launch"] is not None:
+            above_ours = ours["server_cpu_ms_per_launch"] - floor["server_cpu_ms_per_launch"]
+            above_base = base["server_cpu_ms_per_launch"] - floor["server_cpu_ms_per_launch"]
+            row["cpu_above_floor_ours_over_baseline"] = round(above_ours / above_base, 2) if above_base > 0 else None
+        out.append(row)
     return out
 
 
@@ -624,7 +645,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3,
                         help="split each level into this many rounds, alternating the tools")
     parser.add_argument("--level-timeout", type=float, default=120.0, help="seconds allowed per level and tool")
-    parser.add_argument("--tools", default="ours,baseline", help="which tools to run: ours, baseline or both")
+    parser.add_argument("--tools", default="ours,baseline,floor",
+                        help="which servers to run, comma-separated: ours, baseline, floor (bench/floor_app.py: "
+                             "the two requests with no LTI work, to read both tools' CPU above it)")
     parser.add_argument("--no-baseline-key-cache", dest="baseline_key_cache", action="store_false",
                         help="baseline fetches the LMS key set on every launch, as pylti1p3's example does")
     parser.add_argument("--ours-env", action="append", type=_env_pair, default=[], metavar="EMM_NAME=VALUE",
@@ -651,8 +674,8 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.rounds <= min(args.launches, 100):
         parser.error("--rounds must be between 1 and min(--launches, 100)")
     names = [n.strip() for n in args.tools.split(",") if n.strip()]
-    if not names or set(names) - {"ours", "baseline"}:
-        parser.error("--tools takes ours, baseline or ours,baseline")
+    if not names or set(names) - {"ours", "baseline", "floor"}:
+        parser.error("--tools takes ours, baseline and floor, separated by commas")
 
     exit_on_sigterm()
     workdir = Path(tempfile.mkdtemp(prefix="emm-launch-bench-", dir=args.workdir))
@@ -663,14 +686,18 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             if name == "ours":
                 tools.append(start_ours(lms, workdir, args.workers, args.threads, dict(args.ours_env)))
-            else:
+            elif name == "baseline":
                 tools.append(start_baseline(lms, workdir, args.workers, args.threads, args.baseline_key_cache))
+            else:
+                tools.append(start_floor(lms, workdir, args.workers, args.threads))
         for tool in tools:
             tool.wait_ready()
             print(f"{tool.name}: pid {tool.proc.pid} on {tool.url}", flush=True)
 
         checks: dict[str, dict[str, bool]] = {}
         for tool in tools:
+            if tool.name == "floor":  # it accepts anything by design: it is not a tool
+                continue
             checks[tool.name] = validation_checks(tool, lms, args.driver)
             for what, passed in checks[tool.name].items():
                 print(f"  check {tool.name}: {what}: {'yes' if passed else 'NO'}", flush=True)
@@ -725,8 +752,10 @@ def main(argv: list[str] | None = None) -> int:
             print()
             print("ours / baseline")
             for r in rat:
+                above = (f", server CPU above the floor x{r['cpu_above_floor_ours_over_baseline']}"
+                         if "cpu_above_floor_ours_over_baseline" in r else "")
                 print(f"  concurrency {r['concurrency']:>2}: throughput x{r['throughput_ours_over_baseline']}, "
-                      f"server CPU per launch x{r['cpu_per_launch_ours_over_baseline']}")
+                      f"server CPU per launch x{r['cpu_per_launch_ours_over_baseline']}{above}")
             print()
             for line in verdicts(rows, rat):
                 print(line)

@@ -40,6 +40,40 @@ def serve_on_loopback(handler: type[BaseHTTPRequestHandler], name: str) -> Threa
     return server
 
 
+def serve_wsgi(app: Any, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve `app` under gunicorn with `gunicorn_options`, the settings `emm-lti serve` uses.
+
+    The launch benchmark's other tools (the baseline, the floor) run this way, so all of them
+    pay the same server costs.
+    """
+    from gunicorn.app.base import BaseApplication
+
+    from lti_tool.server import gunicorn_options
+
+    class _Application(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in gunicorn_options(host, port, workers, threads).items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app
+
+    _Application().run()
+
+
+def serve_from_command_line(app: Any, description: str, default_port: int) -> None:
+    """`--host --port --workers --threads`, then `serve_wsgi`: the command line of the bench's own servers."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--host", default=HOST)
+    parser.add_argument("--port", type=int, default=default_port)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    serve_wsgi(app, args.host, args.port, args.workers, args.threads)
+
+
 def free_port() -> int:
     """A port nobody listens on now, for a server about to start."""
     with socket.socket() as sock:
