@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, render_template, request
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from . import paths
@@ -142,8 +143,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[str, int]:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return render_error(500, "Something went wrong on our side",
-                            "The error was logged. Please try again, or open the activity again from your LMS.")
+        return render_error(500, _("Something went wrong on our side"),
+                            _("The error was logged. Please try again, or open the activity again from your LMS."))
 
 
 def register_cli(app: Flask) -> None:

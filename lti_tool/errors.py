@@ -10,12 +10,18 @@
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 
 class EmmError(Exception):
-    """Base class: carries an HTTP status and a message safe to show."""
+    """Base class: carries an HTTP status and a message safe to show.
+
+    Titles (and messages, where the raiser uses `_`/`_l`) are translated when the page is rendered,
+    in the launch's language or, without a launch, the browser's.
+    """
 
     status = 400
-    title = "Something is wrong with this request"
+    title = _l("Something is wrong with this request")
 
     def __init__(self, message: str, *, status: int | None = None, title: str | None = None):
         super().__init__(message)
@@ -33,24 +39,24 @@ class BadRequest(EmmError):
 class LaunchError(BadRequest):
     """A refused LTI launch or login; the message names the problem in plain words."""
 
-    title = "This launch could not be accepted"
+    title = _l("This launch could not be accepted")
 
 
 class LaunchExpired(EmmError):
     status = 401
-    title = "Your session has ended"
+    title = _l("Your session has ended")
 
 
 class Forbidden(EmmError):
     status = 403
-    title = "You do not have access to this page"
+    title = _l("You do not have access to this page")
 
 
 class NotFound(EmmError):
     status = 404
-    title = "Not found"
+    title = _l("Not found")
 
 
 class Conflict(EmmError):
     status = 409
-    title = "This was already done"
+    title = _l("This was already done")

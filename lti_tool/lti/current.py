@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import Blueprint, g
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from ..errors import Forbidden, LaunchExpired
 from ..extensions import db
@@ -33,19 +34,25 @@ class CurrentLaunch:
         return self.launch.message_type == "LtiDeepLinkingRequest"
 
 
+#: who may open a page that needs this access, and what each role is called, for the refusal
+_PAGE_FOR = {Access.LEARNER: _l("participants"), Access.FACILITATOR: _l("facilitators and administrators"),
+             Access.ADMIN: _l("administrators")}
+_ROLE = {Access.LEARNER: _l("learner"), Access.FACILITATOR: _l("facilitator"), Access.ADMIN: _l("administrator")}
+
+
 def load_launch(ref: str) -> CurrentLaunch:
     """Resolve a reference to its Launch row; LaunchExpired when forged, unknown or too old."""
     launch_id = runtime().refs.resolve(ref)
     launch = db.session.get(Launch, launch_id)
     if launch is None or launch.expires_at <= utcnow():
-        raise LaunchExpired("This session has ended. Open the activity again from your LMS.")
+        raise LaunchExpired(_("This session has ended. Open the activity again from your LMS."))
     return CurrentLaunch(launch=launch, ref=ref, access=Access[launch.role.upper()])
 
 
 def current() -> CurrentLaunch:
     launch = g.get("launch")
     if launch is None:
-        raise LaunchExpired("Open this activity from your LMS: this page needs a launch.")
+        raise LaunchExpired(_("Open this activity from your LMS: this page needs a launch."))
     return launch
 
 
@@ -71,9 +78,8 @@ def launch_required(access: Access = Access.LEARNER) -> Callable:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             launch = current()
             if launch.access < access:
-                raise Forbidden(
-                    f"This page is for {access.label}s; your LMS launched you as a {launch.access.label}."
-                )
+                raise Forbidden(_("This page is only for %(who)s. Your LMS launched you as: %(role)s.",
+                                  who=_PAGE_FOR[access], role=_ROLE[launch.access]))
             return view(*args, **kwargs)
 
         return wrapper

@@ -6,11 +6,13 @@ checked on every request.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..errors import LaunchExpired
 
 _SALT = "emm-lti.launch-ref.v1"
+_INVALID = _l("This link is not valid for this tool. Open the activity again from your LMS.")
 
 
 class LaunchRefs:
@@ -31,12 +33,10 @@ class LaunchRefs:
             value = self._serializer.loads(ref, max_age=self._max_age)
         except SignatureExpired:
             raise LaunchExpired(
-                "This page was opened from a launch that is too old. Open the activity again from your LMS."
+                _l("This page was opened from a launch that is too old. Open the activity again from your LMS.")
             ) from None
         except BadSignature:
-            raise LaunchExpired(
-                "This link is not valid for this tool. Open the activity again from your LMS."
-            ) from None
+            raise LaunchExpired(_INVALID) from None
         if not isinstance(value, str):
-            raise LaunchExpired("This link is not valid for this tool. Open the activity again from your LMS.")
+            raise LaunchExpired(_INVALID)
         return value

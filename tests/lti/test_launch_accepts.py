@@ -140,3 +140,26 @@ def test_forged_launch_reference_is_refused(tool_server) -> None:
     response = requests.get(tool_server.url + "/l/forged.ref.value/m/m01/", timeout=10)
     assert response.status_code == 401
     assert "not valid for this tool" in response.text
+
+
+@pytest.mark.parametrize(("language", "title", "message"), [
+    ("es", "Su sesión ha terminado", "Este enlace no es válido para esta herramienta"),
+    ("fr", "Votre session est terminée", "Ce lien n’est pas valide pour cet outil"),
+])
+def test_a_refusal_without_a_launch_speaks_the_browsers_language(tool_server, language: str, title: str,
+                                                                 message: str) -> None:
+    response = requests.get(tool_server.url + "/l/forged.ref.value/m/m01/",
+                            headers={"Accept-Language": f"{language},en;q=0.5"}, timeout=10)
+    assert response.status_code == 401
+    assert f"<h1 id=\"err-title\">{title}</h1>" in response.text
+    assert message in response.text
+
+
+def test_a_refusal_in_a_launch_speaks_the_launchs_language(launcher: Launcher) -> None:
+    page = follow(launcher.launch(**{"https://purl.imsglobal.org/spec/lti/claim/launch_presentation": {
+        "locale": "es_mx", "document_target": "iframe"}}))
+    denied = requests.get(page.url.split("/m/")[0] + "/facilitator/", timeout=10)
+    assert denied.status_code == 403
+    assert "No tiene acceso a esta página" in denied.text
+    assert "Esta página es solo para facilitadores y administradores" in denied.text
+    assert "participante" in denied.text
