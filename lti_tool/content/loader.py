@@ -14,7 +14,7 @@ from .models import Module, Page
 from .problems import Problem
 from .quiz import QuizContent, build_quiz
 from .quizcheck import check_complete_quiz, check_quiz, check_translation
-from .render import Rendered, render_markdown
+from .render import Rendered, new_tab_note, render_markdown
 from .schema import DEFAULT_LANG, LANGUAGES, ModuleFile, PageFrontMatter, QuizFile, Status
 from .yamlsrc import Source, parse, validate
 
@@ -180,7 +180,7 @@ class _ModuleReader:
                 self.problems.append(Problem(entry, 1, f"unexpected entry in pages/: expected one "
                                                        f"folder per language ({', '.join(LANGUAGES)})"))
                 continue
-            found[entry.name] = [self._page(f) for f in self._page_files(entry)]
+            found[entry.name] = [self._page(f, entry.name) for f in self._page_files(entry)]
         for lang, drafts in found.items():
             self._page_ids(lang, drafts)
         self._page_translations(root, found)
@@ -200,7 +200,7 @@ class _ModuleReader:
                                                        "(e.g. 01-key-terms.md)"))
         return files
 
-    def _page(self, file: Path) -> _PageDraft:
+    def _page(self, file: Path, lang: str) -> _PageDraft:
         text = self._read(file)
         if text is None:
             return _PageDraft(file, None, None, None)
@@ -208,7 +208,7 @@ class _ModuleReader:
         if not lines or lines[0].strip() != "---":
             self.problems.append(Problem(file, 1, "a page starts with a front matter block: "
                                                   "'---', id and title, '---'"))
-            return _PageDraft(file, None, None, self._body(file, text, 1))
+            return _PageDraft(file, None, None, self._body(file, text, 1, lang))
         end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
         if end is None:
             self.problems.append(Problem(file, 1, "front matter is not closed with '---'"))
@@ -220,11 +220,11 @@ class _ModuleReader:
             front, problems = validate(src, PageFrontMatter)
             self.problems.extend(problems)
         raw_id = _RAW_ID.search("".join(lines[1:end]))
-        rendered = self._body(file, "".join(lines[end + 1:]), end + 2)
+        rendered = self._body(file, "".join(lines[end + 1:]), end + 2, lang)
         return _PageDraft(file, front, src, rendered, raw_id.group(1) if raw_id else None)
 
-    def _body(self, file: Path, text: str, first_line: int) -> Rendered:
-        rendered = render_markdown(text, first_line=first_line)
+    def _body(self, file: Path, text: str, first_line: int, lang: str) -> Rendered:
+        rendered = render_markdown(text, first_line=first_line, new_tab_note=new_tab_note(lang))
         self.problems.extend(Problem(file, line, message) for line, message in rendered.problems)
         return rendered
 

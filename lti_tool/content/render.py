@@ -1,6 +1,8 @@
 """Markdown to HTML, once at load time, with our link scheme rewritten to relative URLs."""
 from __future__ import annotations
 
+import functools
+import html
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -34,8 +36,23 @@ class Rendered:
     problems: list[tuple[int, str]] = field(default_factory=list)
 
 
-def render_markdown(text: str, *, first_line: int = 1) -> Rendered:
-    """Render a page body; `first_line` is the file line of the body's first line."""
+@functools.cache
+def new_tab_note(lang: str) -> str:
+    """'(opens in a new tab)' in `lang`, from the interface catalogues: pages are rendered at start-up,
+    before any request could choose a language."""
+    from babel.support import Translations
+
+    from .. import paths
+
+    return Translations.load(str(paths.translations_dir()), [lang]).gettext("(opens in a new tab)")
+
+
+def render_markdown(text: str, *, first_line: int = 1, new_tab_note: str = "(opens in a new tab)") -> Rendered:
+    """Render a page body; `first_line` is the file line of the body's first line.
+
+    External links open in a new tab: inside an LMS iframe most sites refuse to be framed, and the
+    learner would lose the page. `new_tab_note`, in the page's language, tells screen reader users.
+    """
     tokens = _md.parse(text)
     result = Rendered(html="", word_count=0)
     slugs: set[str] = set()
@@ -47,6 +64,7 @@ def render_markdown(text: str, *, first_line: int = 1) -> Rendered:
             _heading(token, tokens[index + 1], slugs, result, first_line + block_line)
         if token.type == "inline" and token.children:
             _inline(token.children, first_line + block_line, result)
+            token.children = _mark_new_tabs(token.children, new_tab_note)
     result.html = _md.renderer.render(tokens, _md.options, {})
     return result
 
@@ -82,6 +100,22 @@ def _inline(children: list[Token], line: int, result: Rendered) -> None:
             result.problems.append((line, f"images {where} not allowed: {src!r}"))
 
 
+def _mark_new_tabs(children: list[Token], note: str) -> list[Token]:
+    """Before the end of each link that opens a new tab, a visually hidden note saying so."""
+    out: list[Token] = []
+    new_tab = False
+    for child in children:
+        if child.type == "link_open":
+            new_tab = child.attrGet("target") == "_blank"
+        elif child.type == "link_close" and new_tab:
+            hidden = Token("html_inline", "", 0)
+            hidden.content = f'<span class="sr-only"> {html.escape(note)}</span>'
+            out.append(hidden)
+            new_tab = False
+        out.append(child)
+    return out
+
+
 def _link(token: Token, line: int, result: Rendered) -> None:
     href = str(token.attrGet("href") or "")
     match = _SCHEME.match(href)
@@ -97,6 +131,7 @@ def _link(token: Token, line: int, result: Rendered) -> None:
             result.problems.append((line, f"external links must use https://: {href!r}"))
         if not urlsplit(href).netloc:
             result.problems.append((line, f"link has no host: {href!r}"))
+        token.attrSet("target", "_blank")
         token.attrSet("rel", "noopener noreferrer")
     elif scheme == "mailto":
         pass

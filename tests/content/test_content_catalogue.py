@@ -82,7 +82,11 @@ def test_links_rewritten_to_relative_urls(catalogue):
     assert '<a href="details">the details</a>' in html
     assert '<a href="../../m02/">module two</a>' in html
     assert '<a href="in-practice#what-to-do">' in html
-    assert '<a href="https://example.org/one" rel="noopener noreferrer">' in html
+    # external links open a new tab (sites refuse to be framed in the LMS), and say so to screen readers
+    assert ('<a href="https://example.org/one" target="_blank" rel="noopener noreferrer">'
+            in html)
+    assert '<span class="sr-only"> (opens in a new tab)</span></a>' in html
+    assert 'href="details" target' not in html  # links inside the module stay in the frame
     assert "page:" not in html and "module:" not in html
     assert "<table>" in html and "<td>The first idea</td>" in html
 
@@ -124,3 +128,11 @@ def test_invalid_content_raises_with_the_check_problems(broken):
         load_catalogue(broken)
     assert info.value.problems == check_modules(broken)
     assert "m01/module.yaml:6: unknown field 'colour'" in str(info.value)
+
+
+def test_the_new_tab_note_is_in_the_pages_language():
+    from lti_tool.content.render import new_tab_note, render_markdown
+
+    html = render_markdown("See [IOM](https://www.iom.int).", new_tab_note=new_tab_note("es")).html
+    assert '<span class="sr-only"> (se abre en una pestaña nueva)</span></a>' in html
+    assert new_tab_note("fr") == "(s’ouvre dans un nouvel onglet)"
