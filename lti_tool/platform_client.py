@@ -107,16 +107,18 @@ class Token:
 
 
 class PlatformClient:
-    """Calls for one platform. `token_source(scopes)` returns a cached or fresh access token."""
+    """Calls for one platform. `token_source(scopes, refused)` returns a cached or fresh access token;
+    `refused` is the token the LMS just answered 401 to (None on a first try)."""
 
-    def __init__(self, http: requests.Session, token_source: Callable[[tuple[str, ...], bool], str]):
+    def __init__(self, http: requests.Session, token_source: Callable[[tuple[str, ...], str | None], str]):
         self._http = http
         self._token_source = token_source
 
     def _call(self, method: str, url: str, scopes: tuple[str, ...], **kwargs: Any) -> requests.Response:
         headers = dict(kwargs.pop("headers", {}))
+        refused: str | None = None
         for attempt in (1, 2):
-            token = self._token_source(scopes, attempt == 2)  # second try: force a fresh token
+            token = self._token_source(scopes, refused)  # second try: anything but the refused token
             headers["Authorization"] = f"Bearer {token}"
             try:
                 response = self._http.request(method, url, headers=headers, timeout=TIMEOUT, **kwargs)
@@ -127,6 +129,7 @@ class PlatformClient:
             except PlatformAuthError:
                 if attempt == 2:
                     raise
+                refused = token
                 log.info("token refused by %s; fetching a new one", urlsplit(url).netloc)
         raise AssertionError("unreachable")
 

@@ -3,6 +3,9 @@
 Cache layers: this process's dict, then the access_token table (shared by every worker on every
 host). A refresh first claims a short lease on the row (a committed update, so no database lock is
 held while the LMS answers); other workers wait for the new token instead of each fetching one.
+When the LMS refuses a token (401), the caller names it: a worker whose copy was refused takes the
+shared token if another worker has already replaced it, so a revoked token costs one request in
+all, not one per process.
 """
 from __future__ import annotations
 
@@ -44,31 +47,31 @@ def _fresh(use_until: float) -> bool:
     return use_until > time.time()
 
 
-def forget(platform_id: int, scopes: tuple[str, ...]) -> None:
-    """Drop a token the LMS refused from this process's cache (the caller then asks for a new one)."""
+def forget(platform_id: int, scopes: tuple[str, ...], token: str | None = None) -> None:
+    """Drop a token the LMS refused (or, without `token`, any) from this process's cache."""
     key = (platform_id, scope_key(scopes))
     with _memory_lock:
-        _memory.pop(key, None)
+        if token is None or _memory.get(key, ("",))[0] == token:
+            _memory.pop(key, None)
 
 
 class TokenSource:
-    """Callable for PlatformClient: (scopes, force_new) -> bearer token, for one platform."""
+    """Callable for PlatformClient: (scopes, refused token or None) -> bearer token, for one platform."""
 
     def __init__(self, app: Flask, platform_id: int):
         self._app = app
         self._platform_id = platform_id
 
-    def __call__(self, scopes: tuple[str, ...], force_new: bool = False) -> str:
+    def __call__(self, scopes: tuple[str, ...], refused: str | None = None) -> str:
         key = (self._platform_id, scope_key(scopes))
-        if force_new:
-            forget(self._platform_id, scopes)
-        else:
-            hit = _memory.get(key)
-            if hit and _fresh(hit[1]):
-                return hit[0]
+        if refused is not None:
+            forget(self._platform_id, scopes, refused)
+        hit = _memory.get(key)
+        if hit and _fresh(hit[1]) and hit[0] != refused:
+            return hit[0]
         with self._app.app_context():
             try:
-                token, expires = _shared_token(self._platform_id, key[1], scopes, force_new)
+                token, expires = _shared_token(self._platform_id, key[1], scopes, refused)
             finally:
                 db.session.remove()
         with _memory_lock:
@@ -76,8 +79,8 @@ class TokenSource:
         return token
 
 
-def _shared_token(platform_id: int, key: str, scopes: tuple[str, ...], force_new: bool) -> tuple[str, float]:
-    """Read the shared token, or refresh it under a short lease.
+def _shared_token(platform_id: int, key: str, scopes: tuple[str, ...], refused: str | None) -> tuple[str, float]:
+    """Read the shared token (unless it is the one the LMS `refused`), or refresh it under a short lease.
 
     The lease is a committed row update (`refreshing_until`), not an open transaction: no database
     lock is held while the LMS answers (on SQLite that would block every other write).
@@ -86,7 +89,7 @@ def _shared_token(platform_id: int, key: str, scopes: tuple[str, ...], force_new
     deadline = time.monotonic() + REFRESH_WAIT
     while True:
         row = db.session.get(AccessToken, row_id, populate_existing=True)
-        if not force_new and row.token and row.expires_at and _fresh(row.expires_at.timestamp()):
+        if row.token and row.token != refused and row.expires_at and _fresh(row.expires_at.timestamp()):
             token, expires = row.token, row.expires_at.timestamp()
             db.session.commit()
             return token, expires
