@@ -64,8 +64,6 @@ class AccessToken(db.Model):
     token: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: when to stop using the token: the LMS's expiry less a safety margin
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    #: kept for schema compatibility (0003); refreshes use the lease below
-    lock_version: Mapped[int] = mapped_column(Integer, default=0)
     #: a worker asking the LMS for a new token holds this lease; the others wait for its result
     refreshing_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: how many tokens we requested; benchmarks and tests read it
