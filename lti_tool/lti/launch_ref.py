@@ -3,15 +3,23 @@
 Browsers block third-party cookies inside LMS iframes, so nothing after the launch relies on a
 cookie: the reference travels in the URL path and names a Launch row; its signature and age are
 checked on every request.
+
+A reference is `<launch id>.<timestamp>.<HMAC-SHA256>` (itsdangerous's TimestampSigner). The id is
+32 random hex digits, already URL-safe, so it is signed as it is: no JSON, no compression.
 """
 from __future__ import annotations
 
+import hashlib
+import re
+
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 from ..errors import LaunchExpired
 
-_SALT = "emm-lti.launch-ref.v1"
+#: v2: the id signed as it is (v1 references were serialized JSON and no longer resolve)
+_SALT = "emm-lti.launch-ref.v2"
+_LAUNCH_ID = re.compile(r"[0-9a-f]{32}")
 _INVALID = _l("This link is not valid for this tool. Open the activity again from your LMS.")
 
 
@@ -19,24 +27,22 @@ class LaunchRefs:
     """Issue and check launch references with the app's secret key."""
 
     def __init__(self, secret_key: str, max_age: int):
-        self._serializer = URLSafeTimedSerializer(secret_key, salt=_SALT)
-        #: what `dumps` builds on every call, built once (the same reference, ~20 µs less per launch)
-        self._signer = self._serializer.make_signer(_SALT)
+        self._signer = TimestampSigner(secret_key, salt=_SALT, digest_method=hashlib.sha256)
         self._max_age = max_age
 
     def issue(self, launch_id: str) -> str:
-        return self._signer.sign(self._serializer.dump_payload(launch_id)).decode("ascii")
+        return self._signer.sign(launch_id).decode("ascii")
 
     def resolve(self, ref: str) -> str:
         """The launch id inside a reference; LaunchExpired when forged or too old."""
         try:
-            value = self._serializer.loads(ref, max_age=self._max_age)
+            value = self._signer.unsign(ref, max_age=self._max_age).decode("ascii")
         except SignatureExpired:
             raise LaunchExpired(
                 _l("This page was opened from a launch that is too old. Open the activity again from your LMS.")
             ) from None
-        except BadSignature:
+        except (BadSignature, UnicodeDecodeError):
             raise LaunchExpired(_INVALID) from None
-        if not isinstance(value, str):
+        if not _LAUNCH_ID.fullmatch(value):
             raise LaunchExpired(_INVALID)
         return value

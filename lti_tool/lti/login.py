@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlencode, urlsplit
 
-from werkzeug.http import dump_cookie
+from werkzeug.http import dump_cookie, http_date
 
 from ..config import Settings
 from ..errors import LaunchError
@@ -42,19 +44,29 @@ def state_cookie_name(state: str) -> str:
     return "emm-state-" + hashlib.sha256(state.encode()).hexdigest()[:16]
 
 
+#: state values we issue ("st-" + token_urlsafe) need no quoting in a cookie
+_PLAIN_STATE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+#: SameSite=None + Secure + Partitioned: the only cookie a browser keeps inside an LMS iframe
+_ATTRIBUTES = "Secure; HttpOnly; Path=/lti/; SameSite=None; Partitioned"
+
+
 def state_cookie(state: str, max_age: int) -> str:
     """The Set-Cookie value binding a login's state to this browser.
 
-    SameSite=None + Secure + Partitioned: the only cookie a browser keeps inside an LMS iframe.
+    Written out rather than through werkzeug's `dump_cookie` (a tenth of a millisecond per launch
+    for two cookies); `tests/lti/test_state_cookie.py` checks both give the same header.
     """
-    return dump_cookie(state_cookie_name(state), state, max_age=max_age, path="/lti/", secure=True,
-                       httponly=True, samesite="None", partitioned=True)
+    if not _PLAIN_STATE.fullmatch(state):
+        return dump_cookie(state_cookie_name(state), state, max_age=max_age, path="/lti/", secure=True,
+                           httponly=True, samesite="None", partitioned=True)
+    expires = http_date(int(time.time()) + max_age)
+    return f"{state_cookie_name(state)}={state}; Expires={expires}; Max-Age={max_age}; {_ATTRIBUTES}"
 
 
 def state_cookie_removal(state: str) -> str:
     """The Set-Cookie value that drops the state cookie once the launch has used it."""
-    return dump_cookie(state_cookie_name(state), "", max_age=0, expires=0, path="/lti/", secure=True,
-                       samesite="None", partitioned=True)
+    return (f"{state_cookie_name(state)}=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; "
+            "Secure; Path=/lti/; SameSite=None; Partitioned")
 
 
 def origin_of(url: str) -> str:
