@@ -186,6 +186,28 @@ def platform_add(**values: Any) -> None:
                f"deployments {', '.join(d.deployment_id for d in platform.deployments)}")
 
 
+@platform_group.command("invite")
+@click.option("--tool-url", required=True,
+              help="This tool's public base URL as the LMS reaches it, e.g. https://emm.example.org")
+@click.option("--hours", type=click.FloatRange(min=0.02, max=168), default=1.0, show_default=True,
+              help="How long the link can be used (it works once).")
+@with_database
+@emm_errors
+def platform_invite(tool_url: str, hours: float) -> None:
+    """Print a one-time link for LTI Dynamic Registration: paste it into the LMS
+    (Moodle: Manage tools, Tool URL, "Add LTI Advantage")."""
+    from datetime import datetime, timezone
+
+    from .platforms.registration import issue_invite
+    from .runtime import runtime
+
+    invite = issue_invite(runtime().state_store, tool_url, int(hours * 3600))
+    until = datetime.fromtimestamp(invite.expires_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    click.echo(invite.url)
+    click.echo(f"valid once, until {until}; the LMS registers the tool and this tool records the platform",
+               err=True)
+
+
 @platform_group.command("list")
 @with_database
 def platform_list() -> None:

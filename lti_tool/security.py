@@ -1,7 +1,7 @@
 """Response headers: strict CSP that still lets registered LMSs frame the tool."""
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, g
 
 from .lti.login import origin_of
 from .platforms.directory import directory
@@ -32,16 +32,23 @@ _FIXED_HEADERS = (
 )
 
 
-def security_headers() -> list[tuple[str, str]]:
-    """The headers every response carries unless its view set them (the WSGI front adds them as is)."""
-    return [("Content-Security-Policy", _content_security_policy()), *_FIXED_HEADERS]
+def security_headers(frame_origin: str | None = None) -> list[tuple[str, str]]:
+    """The headers every response carries unless its view set them (the WSGI front adds them as is).
+
+    `frame_origin` may also frame this response: an LMS that is registering the tool is not yet a
+    registered platform, and shows the registration page in a frame of its own.
+    """
+    policy = _content_security_policy()
+    if frame_origin:
+        policy += " " + frame_origin
+    return [("Content-Security-Policy", policy), *_FIXED_HEADERS]
 
 
 def apply_security_headers(response: Response) -> Response:
     """Add each header the view did not set itself (one pass over the headers, not one per header)."""
     headers = response.headers
     present = {key.lower() for key in headers.keys()}
-    for key, value in security_headers():
+    for key, value in security_headers(g.get("emm_frame_origin")):
         if key.lower() not in present:
             headers.add(key, value)
     return response

@@ -52,14 +52,18 @@ def public_jwk(private: Any, kid: str) -> dict[str, Any]:
 
 
 class KeyServer:
-    """Serves GET /<platform>/jwks for every FakePlatform; counts the fetches."""
+    """Serves GET /<platform>/jwks for every FakePlatform; counts the fetches. `routes` adds other
+    platform endpoints by path (the dynamic registration tests serve a configuration this way)."""
 
     def __init__(self) -> None:
         self.keysets: dict[str, list[dict[str, Any]]] = {}
         self.hits: dict[str, int] = {}
+        self.routes: dict[str, Any] = {}
 
         @Request.application
         def wsgi(request: Request) -> Response:
+            if request.path in self.routes:
+                return self.routes[request.path](request)
             parts = request.path.strip("/").split("/")
             if len(parts) == 2 and parts[1] == "jwks" and parts[0] in self.keysets:
                 self.hits[parts[0]] = self.hits.get(parts[0], 0) + 1
@@ -174,3 +178,45 @@ class Launcher:
         login = self.login()
         token = self.platform.sign(self.platform.claims(login.nonce, fixture, **overrides))
         return self.post_launch(token, login.state, login.cookies)
+
+
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+
+
+class RegisteringLms:
+    """A platform that is not registered yet: serves its OpenID configuration and registration
+    endpoint beside its key set, as Moodle's openid-configuration.php and openid-registration.php do."""
+
+    def __init__(self, key_server: KeyServer, tool_url: str):
+        self.platform = FakePlatform(key_server, tool_url)
+        self.base = self.platform.issuer
+        self.requests: list[dict[str, Any]] = []
+        self.registration_status = 200
+        captured = moodle_fixture("15_openid_configuration_and_dynamic_registration.json")
+        self.configuration = copy.deepcopy(captured["openid_configuration"])
+        self.configuration.update({
+            "issuer": self.base, "authorization_endpoint": self.base + "/auth",
+            "token_endpoint": self.base + "/token", "jwks_uri": self.platform.key_set_url,
+            "registration_endpoint": self.base + "/register",
+        })
+        self.answer = copy.deepcopy(captured["registration_response"])
+        self.answer["client_id"] = self.platform.client_id
+        self.answer[TOOL_CONFIGURATION]["deployment_id"] = self.platform.deployment_id
+        slug = urlsplit(self.base).path
+        key_server.routes[slug + "/openid-configuration"] = self._configuration
+        key_server.routes[slug + "/register"] = self._register
+
+    @property
+    def configuration_url(self) -> str:
+        return self.base + "/openid-configuration"
+
+    def _configuration(self, request: Request) -> Response:
+        return Response(json.dumps(self.configuration), mimetype="application/json")
+
+    def _register(self, request: Request) -> Response:
+        self.requests.append({"authorization": request.headers.get("Authorization"),
+                              "body": json.loads(request.get_data())})
+        if self.registration_status != 200:
+            return Response(json.dumps({"error": "invalid_client_metadata", "error_description": "no thanks"}),
+                            status=self.registration_status, mimetype="application/json")
+        return Response(json.dumps(self.answer), mimetype="application/json")

@@ -105,3 +105,27 @@ def test_grades_commands(run) -> None:
 def test_init_is_idempotent(run) -> None:
     assert run("init").exit_code == 0
     assert run("init").exit_code == 0
+
+
+def test_platform_invite_prints_a_one_time_link(run, app) -> None:
+    from lti_tool.runtime import runtime
+
+    result = run("platform", "invite", "--tool-url", "https://emm.example.org/", "--hours", "2")
+    assert result.exit_code == 0, result.output
+    link = result.stdout.strip()
+    assert link.startswith("https://emm.example.org/lti/register/")
+    code = link.rsplit("/", 1)[1]
+    store = runtime(app).state_store
+    assert store.get("registration-invite:" + code)["tool_url"] == "https://emm.example.org"
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["--tool-url", "http://emm.example.org"], "tool-url"),
+    (["--tool-url", "emm.example.org"], "tool-url"),
+    (["--tool-url", "https://emm.example.org?x=1"], "tool-url"),
+    (["--tool-url", "https://emm.example.org", "--hours", "0"], "--hours"),
+])
+def test_platform_invite_refuses_bad_values(run, args: list[str], named: str) -> None:
+    result = run("platform", "invite", *args)
+    assert result.exit_code == 2
+    assert named in result.output

@@ -74,6 +74,14 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+_HTTP_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def is_http_origin(origin: str) -> bool:
+    """An http(s) origin safe to put in a header: scheme, host and port only."""
+    return bool(_HTTP_ORIGIN.fullmatch(origin))
+
+
 def _platform_for(issuer: str, client_id: str | None) -> PlatformInfo:
     if client_id:
         platform = directory.find(issuer, client_id)

@@ -5,14 +5,15 @@ import hmac
 import logging
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request
 
 from ..errors import LaunchError
 from ..keys.services import public_jwks
 from ..runtime import runtime
 from ..platforms.directory import directory
+from ..platforms.registration import register_dynamically
 from .launching import complete_launch
-from .login import begin_login, origin_of, relaunch_params, state_cookie, state_cookie_name, state_cookie_removal
+from .login import begin_login, is_http_origin, origin_of, relaunch_params, state_cookie, state_cookie_name, state_cookie_removal
 from .urls import lti_urls
 from .validation import LoginState
 from . import tool_info
@@ -124,6 +125,22 @@ def launch() -> Response:
 def _platform_auth_url(login_state: LoginState) -> str:
     platform = directory.find(login_state.issuer, login_state.client_id)
     return platform.auth_login_url if platform else login_state.issuer
+
+
+@bp.get("/lti/register/<code>")
+def register(code: str) -> Response:
+    """LTI Dynamic Registration: the LMS opens the invitation link with its configuration URL and
+    a registration token; the tool registers itself and records the platform (platforms/registration.py)."""
+    configuration = request.args.get("openid_configuration", "")
+    origin = origin_of(configuration)
+    if is_http_origin(origin):
+        g.emm_frame_origin = origin  # the LMS shows this page (and its errors) in a frame of its own
+    rt = runtime()
+    done = register_dynamically(rt.http, rt.state_store, code=code, openid_configuration=configuration,
+                                registration_token=request.args.get("registration_token") or None)
+    return current_app.make_response(render_template(
+        "lti/registered.html", platform=done.platform, deployment_id=done.deployment_id,
+        product=done.configuration.product))
 
 
 @bp.get("/.well-known/jwks.json")
