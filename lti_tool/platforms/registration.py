@@ -105,9 +105,9 @@ def _get_json(http: requests.Session, method: str, url: str, what: str, token: s
     if token:
         headers["Authorization"] = f"Bearer {token}"
     try:
-        response = http.request(method, url, headers=headers, json=body, timeout=TIMEOUT, stream=True)
-        raw = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
-    except requests.RequestException as exc:
+        with http.request(method, url, headers=headers, json=body, timeout=TIMEOUT, stream=True) as response:
+            raw = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
+    except (requests.RequestException, OSError) as exc:
         raise RegistrationFailed(f"The LMS could not be reached for {what} ({type(exc).__name__}).") from None
     if len(raw) > MAX_ANSWER_BYTES:
         raise RegistrationFailed(f"The LMS's answer to {what} is larger than {MAX_ANSWER_BYTES} bytes.")
@@ -137,8 +137,10 @@ def fetch_configuration(http: requests.Session, url: str, token: str | None) -> 
     """Read and check the platform's OpenID configuration."""
     data = _get_json(http, "GET", url, "the configuration request", token)
     issuer = _field(data, "issuer")
-    # LTI-DR 3.5.1: the configuration must be served under the issuer it names
-    if not url.startswith(issuer.rstrip("/")):
+    # LTI-DR 3.5.1: the configuration must be served under the issuer it names (a whole path
+    # segment: https://lms.example does not cover https://lms.example.evil.test)
+    root = issuer.rstrip("/")
+    if url != root and not url.startswith(root + "/"):
         raise RegistrationFailed(
             f"The LMS's configuration names issuer {issuer!r}, but was served from {url!r}, "
             "which is not under it.")
@@ -213,12 +215,15 @@ def register_dynamically(
         raise RegistrationFailed(
             f"The LMS registered the tool (client_id {client_id!r}) but sent no deployment_id. Add the "
             "deployment by hand with `emm-lti platform add`.")
+    try:
+        spec = PlatformSpec.build(
+            issuer=config.issuer, client_id=client_id.strip(), deployment_ids=[str(deployment_id).strip()],
+            auth_login_url=config.authorization_endpoint, auth_token_url=config.token_endpoint,
+            key_set_url=config.jwks_uri, name=config.product or None,
+        )
+    except InvalidPlatform as exc:
+        raise RegistrationFailed(f"The LMS's registration answer is not usable: {exc.message}") from None
     if store.pop(_INVITE + code) is None:  # another registration took this invitation meanwhile
         raise Conflict("This registration link was used by another registration just now.",
                        title=_LINK_REFUSED)
-    spec = PlatformSpec.build(
-        issuer=config.issuer, client_id=client_id.strip(), deployment_ids=[str(deployment_id).strip()],
-        auth_login_url=config.authorization_endpoint, auth_token_url=config.token_endpoint,
-        key_set_url=config.jwks_uri, name=config.product or None,
-    )
     return Registered(register_platform(spec), config, str(deployment_id).strip())

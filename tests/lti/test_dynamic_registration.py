@@ -144,3 +144,22 @@ def test_plain_http_configuration_off_loopback_is_refused(app: Flask, tool_serve
                      openid_configuration="http://moodle.example.org/mod/lti/openid-configuration.php")
     assert page.status_code == 400
     assert "must use https" in page.text
+
+
+def test_an_issuer_is_a_whole_prefix_of_the_configuration_url(app: Flask, tool_server, lms: RegisteringLms) -> None:
+    """https://lms.example does not cover https://lms.example.evil.test/…"""
+    lms.configuration["issuer"] = lms.base[:-2]  # the issuer's path cut inside its last segment
+    page = open_link(invite(app, tool_server.url), lms)
+    assert page.status_code == 502
+    assert "is not under it" in page.text
+    assert registered(app, lms) is None
+
+
+def test_an_unusable_answer_keeps_the_invitation(app: Flask, tool_server, lms: RegisteringLms) -> None:
+    link = invite(app, tool_server.url)
+    lms.answer["client_id"] = "bad\x01id"
+    refused = open_link(link, lms)
+    assert refused.status_code == 502
+    assert "client-id" in refused.text and "control characters" in refused.text
+    lms.answer["client_id"] = lms.platform.client_id
+    assert open_link(link, lms).status_code == 200
