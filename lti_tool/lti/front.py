@@ -92,7 +92,10 @@ class LtiFront:
         rt = runtime(self.app)
         # the cookie binds this browser to the state, so it is taken at once (one read of the store
         # fewer); if it is not there (unknown, expired, used), nothing was taken and the view says so
-        record = rt.state_store.pop("state:" + state)
+        try:
+            record = rt.state_store.pop("state:" + state)
+        except Exception as exc:  # noqa: BLE001 - the store is down (Redis): the app's error page
+            return self._refuse(environ, start_response, exc)
         if record is None:
             return self.wsgi_app(environ, start_response)
         with self.app.app_context():

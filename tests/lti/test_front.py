@@ -159,3 +159,22 @@ def test_a_launch_is_read_from_its_body_only(launcher: Launcher, platform: FakeP
                              data={"id_token": token}, cookies=login.cookies, allow_redirects=False, timeout=10)
     assert response.status_code == 400
     assert "no state parameter" in response.text
+
+
+def test_a_state_store_failure_is_the_apps_error_page(app: Flask, launcher: Launcher, platform: FakePlatform) -> None:
+    """With the store unreachable (here: its SQLite table gone), the front answers like the app does."""
+    from lti_tool.runtime import runtime
+    from lti_tool.state_store import FileStateStore
+
+    login = launcher.login()
+    token = platform.sign(platform.claims(login.nonce))
+    store = runtime(app).state_store
+    assert isinstance(store, FileStateStore)  # the suite's settings use the file store
+    store._conn().execute("ALTER TABLE state RENAME TO state_away")
+    try:
+        response = launcher.post_launch(token, login.state, login.cookies)
+    finally:
+        store._conn().execute("ALTER TABLE state_away RENAME TO state")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text
+    assert "Traceback" not in response.text and "OperationalError" not in response.text
