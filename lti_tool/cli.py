@@ -289,13 +289,18 @@ main.add_command(modules_cli)
 @main.command("purge")
 @with_database
 def purge_command() -> None:
-    """Delete expired launches and used nonces (the grade worker also does this every 10 minutes)."""
+    """Delete expired launches and used nonces, and with EMM_RETENTION_DAYS the participants not seen
+    for that long (the grade worker also does this every 10 minutes)."""
+    from flask import current_app
+
     from .extensions import db
     from .maintenance import purge_expired
 
-    purged = purge_expired()
+    days = current_app.config["EMM"].retention_days
+    purged = purge_expired(days)
     db.session.commit()
-    click.echo(f"deleted {purged.launches} expired launches and {purged.nonces} expired nonces")
+    click.echo(f"deleted {purged.launches} expired launches and {purged.nonces} expired nonces"
+               + (f"; erased {purged.participants} participants not seen for {days} days" if days else ""))
 
 
 @main.group("participants")

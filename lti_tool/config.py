@@ -47,6 +47,8 @@ class Settings:
     grade_retry_cap: float = 3600.0
     #: seconds a fetched course roster (NRPS) is reused
     roster_ttl: int = 300
+    #: erase a participant's data this many days after their last launch (0: keep it)
+    retention_days: int = 0
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -90,6 +92,7 @@ class Settings:
             grade_retry_base=_float(get, "grade_retry_base", 2.0, 0.01, 600),
             grade_retry_cap=_float(get, "grade_retry_cap", 3600.0, 0.05, 86400),
             roster_ttl=_int(get, "roster_ttl", 300, 0, 86400),
+            retention_days=_int(get, "retention_days", 0, 0, 36500),
             log_level=str(get("log_level", "INFO")).upper(),
             extra=overrides.get("extra", {}),
         )

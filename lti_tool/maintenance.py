@@ -1,11 +1,14 @@
 """Keep only what is needed: expired launches and nonces go; a participant's data can be exported or erased.
 
 IOM's data protection principles ask for a specified purpose, retention limits, and access and
-erasure on request; completion reporting needs no launch once it has expired.
+erasure on request; completion reporting needs no launch once it has expired. With
+`EMM_RETENTION_DAYS` set, a participant not seen for that long is erased as on request (their
+grades already sit in the LMS gradebook; a score still waiting for delivery keeps them).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -13,7 +16,7 @@ from sqlalchemy import delete, select
 from .courses.models import Completion, Course, Enrolment, Participant
 from .errors import NotFound
 from .extensions import db
-from .grades.models import GradeDelivery
+from .grades.models import DeliveryStatus, GradeDelivery
 from .lti.models import Launch, UsedNonce
 from .models_base import utcnow
 from .platforms.models import Platform
@@ -24,15 +27,26 @@ from .progress.models import Attempt, Progress
 class Purged:
     launches: int
     nonces: int
+    participants: int = 0
 
 
-def purge_expired() -> Purged:
-    """Delete launches whose reference can no longer be used, and nonces past their token's expiry."""
+def purge_expired(retention_days: int = 0, batch: int = 500) -> Purged:
+    """Delete launches whose reference can no longer be used and nonces past their token's expiry;
+    with `retention_days`, erase up to `batch` participants not seen for longer than that."""
     now = utcnow()
     launches = db.session.execute(delete(Launch).where(Launch.expires_at < now)).rowcount
     nonces = db.session.execute(delete(UsedNonce).where(UsedNonce.expires_at < now)).rowcount
+    erased = 0
+    if retention_days > 0:
+        owed = select(GradeDelivery.id).where(GradeDelivery.participant_id == Participant.id,
+                                              GradeDelivery.status == DeliveryStatus.PENDING)
+        stale = db.session.scalars(select(Participant).where(
+            Participant.last_seen_at < now - timedelta(days=retention_days), ~owed.exists()).limit(batch))
+        for participant in list(stale):
+            erase_participant(participant)
+            erased += 1
     db.session.flush()
-    return Purged(launches or 0, nonces or 0)
+    return Purged(launches or 0, nonces or 0, erased)
 
 
 def find_participant(issuer: str, sub: str) -> Participant:

@@ -59,3 +59,46 @@ def test_export_and_erase_one_person(app: Flask, launcher: Launcher, platform: F
         assert db.session.scalar(select(func.count()).select_from(Launch).where(Launch.platform_id == platform_id)) == 0
     missing = cli(app, "participants", "export", "--issuer", platform.issuer, "--user-id", "4")
     assert missing.exit_code == 2 and "no participant with user id '4'" in missing.output
+
+
+def test_retention_erases_people_not_seen_for_longer_than_the_period(app: Flask, key_server, tool_server) -> None:
+    from lti_tool.grades.models import DeliveryStatus, GradeDelivery
+    from lti_tool.maintenance import purge_expired
+    from lti_tool.platforms.models import Platform
+    from conftest import register
+
+    platform = FakePlatform(key_server, tool_server.url)
+    register(app, platform)
+    launcher = Launcher(tool_server.url, platform)
+    for sub in ("old-1", "old-owed", "recent"):
+        assert launcher.launch(sub=sub).status_code == 303
+    with app.app_context():
+        platform_id = db.session.scalar(select(Platform.id).where(Platform.issuer == platform.issuer))
+        people = {p.sub: p for p in db.session.scalars(select(Participant).where(Participant.platform_id == platform_id))}
+        for sub in ("old-1", "old-owed"):
+            people[sub].last_seen_at = utcnow() - timedelta(days=400)
+        people["recent"].last_seen_at = utcnow() - timedelta(days=300)
+        # a score still waiting for the LMS keeps its person until it is delivered
+        course_id = db.session.scalar(select(Launch.course_id).where(Launch.participant_id == people["old-owed"].id))
+        from lti_tool.courses.models import Placement
+
+        placement_id = db.session.scalar(select(Placement.id).where(Placement.course_id == course_id))
+        db.session.add(GradeDelivery(placement_id=placement_id, participant_id=people["old-owed"].id,
+                                     score={}, score_timestamp=utcnow(), status=DeliveryStatus.PENDING))
+        db.session.commit()
+
+        assert purge_expired(retention_days=0).participants == 0  # the default keeps everyone
+        purged = purge_expired(retention_days=365)
+        db.session.commit()
+        left = set(db.session.scalars(select(Participant.sub).where(Participant.platform_id == platform_id)))
+    assert purged.participants >= 1
+    assert left == {"old-owed", "recent"}
+
+
+def test_a_bad_retention_setting_is_named() -> None:
+    import pytest
+
+    from lti_tool.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match="EMM_RETENTION_DAYS must be a whole number"):
+        Settings.from_env(env={"EMM_RETENTION_DAYS": "a year"}, instance_path="/tmp/emm-retention-test")

@@ -181,15 +181,17 @@ class GradeWorker:
         return min(idle, max(0.02, (due - utcnow()).total_seconds()))
 
     def purge(self) -> None:
-        """Housekeeping between deliveries: expired launches and nonces."""
+        """Housekeeping between deliveries: expired launches and nonces, and participants past the
+        retention period (EMM_RETENTION_DAYS)."""
         from ..maintenance import purge_expired
 
         with self.app.app_context():
             try:
-                purged = purge_expired()
+                purged = purge_expired(self.app.config["EMM"].retention_days)
                 db.session.commit()
-                if purged.launches or purged.nonces:
-                    log.info("purged %d expired launches, %d nonces", purged.launches, purged.nonces)
+                if purged.launches or purged.nonces or purged.participants:
+                    log.info("purged %d expired launches, %d nonces, %d participants past retention",
+                             purged.launches, purged.nonces, purged.participants)
             except Exception:
                 db.session.rollback()
                 log.exception("purge failed; will try again later")
