@@ -65,10 +65,12 @@ def test_retention_erases_people_not_seen_for_longer_than_the_period(app: Flask,
     from lti_tool.grades.models import DeliveryStatus, GradeDelivery
     from lti_tool.maintenance import purge_expired
     from lti_tool.platforms.models import Platform
-    from conftest import register
+    from lti_tool.platforms.services import PlatformSpec, register_platform
 
     platform = FakePlatform(key_server, tool_server.url)
-    register(app, platform)
+    with app.app_context():  # registered as `emm-lti platform add` would
+        register_platform(PlatformSpec.build(**platform.registration()))
+        db.session.commit()
     launcher = Launcher(tool_server.url, platform)
     for sub in ("old-1", "old-owed", "recent"):
         assert launcher.launch(sub=sub).status_code == 303
