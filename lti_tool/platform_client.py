@@ -75,16 +75,21 @@ def service_url(url: str, suffix: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + suffix))
 
 
-def _reason(response: requests.Response) -> str:
-    text = response.text.strip()
+def describe_refusal(status: int, body: str) -> str:
+    """'HTTP 400: <the LMS's own reason>' from an error answer's status and body (JSON or text)."""
+    text = body.strip()
     try:
-        data = response.json()
+        data = json.loads(text)
         if isinstance(data, dict):
             text = str(data.get("reason") or data.get("error_description") or data.get("error") or data.get("message") or text)
     except ValueError:
         pass
     text = re.sub(r"\s+", " ", text)[:300]
-    return f"HTTP {response.status_code}: {text}" if text else f"HTTP {response.status_code}"
+    return f"HTTP {status}: {text}" if text else f"HTTP {status}"
+
+
+def _reason(response: requests.Response) -> str:
+    return describe_refusal(response.status_code, response.text)
 
 
 def check(response: requests.Response) -> requests.Response:

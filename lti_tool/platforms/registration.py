@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from ..errors import Conflict, EmmError, Forbidden
 from ..lti import tool_info
 from ..lti.claims import MessageType
-from ..platform_client import TIMEOUT
+from ..platform_client import TIMEOUT, describe_refusal
 from ..state_store import StateStore
 from .models import Platform
 from .services import InvalidPlatform, PlatformSpec, check_url, register_platform
@@ -112,8 +112,8 @@ def _get_json(http: requests.Session, method: str, url: str, what: str, token: s
     if len(raw) > MAX_ANSWER_BYTES:
         raise RegistrationFailed(f"The LMS's answer to {what} is larger than {MAX_ANSWER_BYTES} bytes.")
     if not 200 <= response.status_code < 300:
-        text = " ".join(raw.decode("utf-8", "replace").split())[:300]
-        raise RegistrationFailed(f"The LMS answered HTTP {response.status_code} to {what}: {text or 'no details'}")
+        reason = describe_refusal(response.status_code, raw.decode("utf-8", "replace"))
+        raise RegistrationFailed(f"The LMS refused {what}: {reason}")
     try:
         data = json.loads(raw)
     except ValueError:
