@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from e2e_support import browse_launch
+from grade_helpers import Target
 from lti_tool.courses.models import Participant, Placement
 from lti_tool.extensions import db
 from lti_tool.grades import tokens
@@ -18,16 +18,6 @@ from lti_tool.platforms.models import Platform
 
 LEARNERS = ("4", "5", "6")  # Antigua and Barbuda, Grenada, Saint Vincent and the Grenadines
 _counter = itertools.count(1)
-
-
-@dataclass
-class Target:
-    """A learner in a placement: tool-side row ids plus the demo LMS ids."""
-
-    placement_id: int
-    participant_id: int
-    lms_placement: str
-    sub: str
 
 
 @pytest.fixture
@@ -68,16 +58,3 @@ def _target(app: Flask, lms, lms_placement: str, sub: str) -> Target:
 def worker(app: Flask) -> GradeWorker:
     tokens.reset_memory()
     return GradeWorker(app, batch=100, lease=5, policy=RetryPolicy(base=0.01, cap=0.05))
-
-
-def drain(worker: GradeWorker, rounds: int = 200) -> None:
-    """Run the worker until nothing is due (bounded)."""
-    import time
-
-    for _ in range(rounds):
-        outcome = worker.run_once()
-        if outcome.delivered + outcome.retried + outcome.failed == 0:
-            time.sleep(0.06)
-            if sum(vars(worker.run_once()).values()) == 0:
-                return
-    raise AssertionError("the grade queue did not drain")

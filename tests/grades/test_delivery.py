@@ -10,7 +10,7 @@ import requests
 from flask import Flask
 from sqlalchemy import func, select
 
-from conftest import Target, drain
+from grade_helpers import Target, drain
 from lti_tool.courses.models import Participant, Placement
 from lti_tool.extensions import db
 from lti_tool.grades import tokens
