@@ -21,8 +21,12 @@ log = logging.getLogger(__name__)
 
 def _create_app() -> Flask:
     from .app import create_app
+    from .config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:  # a malformed EMM_* setting: bad input, named, exit 2 (no traceback)
+        raise click.UsageError(str(exc)) from None
 
 
 def configure_logging(level: str | None = None) -> None:

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -129,3 +132,18 @@ def test_platform_invite_refuses_bad_values(run, args: list[str], named: str) ->
     result = run("platform", "invite", *args)
     assert result.exit_code == 2
     assert named in result.output
+
+
+@pytest.mark.parametrize(("name", "value", "named"), [
+    ("EMM_RETENTION_DAYS", "a year", "EMM_RETENTION_DAYS must be a whole number"),
+    ("EMM_CLOCK_LEEWAY", "9999", "EMM_CLOCK_LEEWAY must be between 0 and 300"),
+    ("EMM_CACHE_URL", "memcached://x", "EMM_CACHE_URL must start with file:// or redis://"),
+])
+def test_a_bad_setting_exits_2_naming_it(tmp_path, name: str, value: str, named: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMM_")}
+    env.update({"EMM_INSTANCE_PATH": str(tmp_path), name: value})
+    result = subprocess.run([sys.executable, "-m", "lti_tool.cli", "platform", "list"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr[-500:]
+    assert named in result.stderr
+    assert "Traceback" not in result.stderr
