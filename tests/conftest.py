@@ -62,11 +62,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     _drop_postgres_database(url)
 
 
+FIXTURE_MODULES = Path(__file__).parent / "fixtures" / "modules"
+
+
 @pytest.fixture(scope="session")
-def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def curriculum(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped curriculum plus the test's own odd modules (an outline), linked into one folder."""
+    from lti_tool.paths import modules_dir
+
+    folder = tmp_path_factory.mktemp("curriculum")
+    for source in [*modules_dir().iterdir(), *FIXTURE_MODULES.iterdir()]:
+        if source.is_dir():
+            (folder / source.name).symlink_to(source, target_is_directory=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, curriculum: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     instance = tmp_path_factory.mktemp("instance")
     return Settings.from_env(
-        env={}, instance_path=str(instance), database_url=database_url,
+        env={}, instance_path=str(instance), database_url=database_url, modules_path=str(curriculum),
         cache_url=f"file://{instance / 'cache'}", secret_key="test-secret-" + secrets.token_hex(8),
         embedded_worker=False, keyset_refetch_interval=0, grade_retry_base=0.02, grade_retry_cap=0.2,
     )

@@ -113,7 +113,8 @@ def answer_fields(quiz: Any, paper: Paper, *, correct: bool = True, skip: int = 
             ids = [i.id for i in q.items]
             for row, item in enumerate(pq.items, 1):
                 at = ids.index(item) + 1
-                fields.append((field_name(q.id, row), str(at if correct else at % len(ids) + 1)))
+                # wrong: the reverse order, so that no pair of items is in its right relative order
+                fields.append((field_name(q.id, row), str(at if correct else len(ids) + 1 - at)))
     return fields
 
 

@@ -18,9 +18,14 @@ def modules_cli() -> None:
 @modules_cli.command("check")
 @click.option("--path", "path", type=click.Path(path_type=Path), default=None,
               help="Modules folder to check (default: the one the app serves).")
+@click.option("--strict", is_flag=True, help="Exit 2 on quality warnings too, not only on errors.")
 @click.pass_context
-def check(ctx: click.Context, path: Path | None) -> None:
-    """Validate every module.yaml, page and quiz file; exit 2 when anything is wrong."""
+def check(ctx: click.Context, path: Path | None, strict: bool) -> None:
+    """Validate every module.yaml, page and quiz file; exit 2 when anything is wrong.
+
+    Quality warnings (clues a test-wise learner could use, small pools, untagged questions,
+    minutes that do not follow the content) are printed too; they fail the check with --strict.
+    """
     if path is None:
         from lti_tool.paths import modules_dir  # late: resolution reads the environment
 
@@ -33,14 +38,19 @@ def check(ctx: click.Context, path: Path | None) -> None:
         click.echo(f"Error: {path} is not a folder (--path takes the folder that holds m01, m02, ...)",
                    err=True)
         ctx.exit(EXIT_PROBLEMS)
-    loaded = load_modules(path)
+    loaded = load_modules(path, thorough=True)
     cwd = Path.cwd()
-    for problem in loaded.problems:
+    for problem in sorted(loaded.problems + loaded.warnings, key=lambda p: (str(p.file), p.line)):
         click.echo(problem.format(relative_to=cwd))
-    count = len(loaded.problems)
+    count, warned = len(loaded.problems), len(loaded.warnings)
+    warnings = f"{warned} warning{'s' * (warned != 1)}"
     if count:
         files = len({p.file for p in loaded.problems})
-        click.echo(f"{count} problem{'s' * (count != 1)} in {files} file{'s' * (files != 1)}")
+        also = f", {warnings}" if warned else ""
+        click.echo(f"{count} problem{'s' * (count != 1)} in {files} file{'s' * (files != 1)}{also}")
         ctx.exit(EXIT_PROBLEMS)
     complete = sum(m.is_complete for m in loaded.modules)
-    click.echo(f"{len(loaded.modules)} modules, {complete} complete: OK")
+    verdict = "OK" if not warned else f"OK, {warnings}"
+    click.echo(f"{len(loaded.modules)} modules, {complete} complete: {verdict}")
+    if warned and strict:
+        ctx.exit(EXIT_PROBLEMS)

@@ -12,11 +12,12 @@ from pathlib import Path
 
 from .models import Module, Page
 from .problems import Problem
+from .quality import ModuleFacts, duplicate_prompts, quiz_warnings
 from .quiz import QuizContent, build_quiz
-from .quizcheck import check_complete_quiz, check_quiz, check_translation
+from .quizcheck import check_complete_quiz, check_objective_tags, check_quiz, check_translation
 from .render import Rendered, new_tab_note, render_markdown
 from .schema import DEFAULT_LANG, LANGUAGES, ModuleFile, PageFrontMatter, QuizFile, Status
-from .yamlsrc import Source, parse, validate
+from .yamlsrc import Source, parse, portability_problems, validate
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +26,25 @@ _RAW_ID = re.compile(r"^id:\s*['\"]?([^\s'\"#]+)", re.MULTILINE)
 PAGES_PER_MODULE = (3, 6)
 OBJECTIVES_PER_MODULE = (3, 6)
 MIN_READING = 2
+#: how render.py marks the "## In practice" section of a page (its heading id)
+PRACTICE_HEADING = 'id="in-practice"'
 
 
 @dataclass
 class Loaded:
-    """The outcome of reading a modules folder: modules (ordered) and every problem found."""
+    """The outcome of reading a modules folder: modules (ordered), every error and quality warning."""
 
     modules: list[Module]
     problems: list[Problem]
+    warnings: list[Problem] = field(default_factory=list)
 
 
-def load_modules(path: Path) -> Loaded:
-    """Read, validate and render every module under `path`; never stops at the first problem."""
+def load_modules(path: Path, *, thorough: bool = False) -> Loaded:
+    """Read, validate and render every module under `path`; never stops at the first problem.
+
+    `thorough` (what `modules check` asks for) also parses every YAML file with PyYAML's
+    pure-Python parser and reports files it reads differently; the app skips that at start-up.
+    """
     if not path.is_dir():
         return Loaded([], [Problem(path, 1, "not a folder")])
     folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
@@ -44,13 +52,20 @@ def load_modules(path: Path) -> Loaded:
     if not folders:
         problems.append(Problem(path, 1, "no module folders found"))
     known = {folder.name for folder in folders}
-    drafts = [_ModuleReader(folder, known).read() for folder in folders]
+    drafts = [_ModuleReader(folder, known, thorough).read() for folder in folders]
+    warnings: list[Problem] = []
     for draft in drafts:
         problems += draft.problems
+        warnings += draft.warnings
     problems += _cross_module(drafts)
+    warnings += duplicate_prompts(d.en_quiz for d in drafts if d.en_quiz)
     modules = sorted((d.module for d in drafts if d.module), key=lambda m: (m.order, m.id))
     log.debug("read %d module folders under %s: %d problems", len(folders), path, len(problems))
-    return Loaded(modules, sorted(set(problems), key=lambda p: (str(p.file), p.line, p.message)))
+    return Loaded(modules, _sorted(problems), _sorted(warnings))
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(set(problems), key=lambda p: (str(p.file), p.line, p.message))
 
 
 @dataclass
@@ -69,14 +84,17 @@ class _Draft:
     meta_src: Source | None = None
     module: Module | None = None
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    en_quiz: tuple[Source, QuizFile] | None = None
 
 
 class _ModuleReader:
     """Reads one module folder; keeps going after each problem so all are reported together."""
 
-    def __init__(self, folder: Path, known_modules: set[str]):
+    def __init__(self, folder: Path, known_modules: set[str], thorough: bool = False):
         self.folder = folder
         self.known_modules = known_modules
+        self.thorough = thorough
         self.draft = _Draft(folder)
         self.problems = self.draft.problems
 
@@ -86,12 +104,19 @@ class _ModuleReader:
         quizzes, en_quiz_src = self._quizzes()
         if src is not None and isinstance(src.data, dict):
             self._meta_rules(src, pages, en_quiz_src)
+        if meta is not None and meta.status is Status.COMPLETE and self.draft.en_quiz:
+            quiz_src, quiz = self.draft.en_quiz
+            english = [d.rendered for d in pages.get(DEFAULT_LANG, []) if d.rendered]
+            self.draft.warnings += quiz_warnings(quiz_src, quiz, ModuleFacts(
+                objectives=len(meta.objectives.en), declared_minutes=meta.minutes,
+                reviewed=meta.reviewed is not None, words=sum(r.word_count for r in english),
+                practice=sum(PRACTICE_HEADING in r.html for r in english)))
         if meta is not None:
             self.draft.module = Module(
                 id=meta.id, order=meta.order, section=meta.section, status=meta.status,
                 minutes=meta.minutes, pass_mark=meta.pass_mark, attempts=meta.attempts,
-                grading=meta.grading, completion=meta.completion,
-                further_reading=tuple(meta.further_reading), folder=self.folder,
+                grading=meta.grading, completion=meta.completion, show_answers=meta.show_answers,
+                reviewed=meta.reviewed, further_reading=tuple(meta.further_reading), folder=self.folder,
                 texts={"title": meta.title, "summary": meta.summary},
                 objective_texts=meta.objectives,
                 page_sets={lang: tuple(_page(d, lang, i)
@@ -143,6 +168,9 @@ class _ModuleReader:
             elif lang != DEFAULT_LANG and isinstance(english, list) and len(items) != len(english):
                 self.problems.append(src.problem(("objectives", lang), f"{len(items)} objectives but "
                                                                        f"{len(english)} in en"))
+        if isinstance(english, list) and en_quiz_src is not None:
+            self.problems.extend(check_objective_tags(en_quiz_src, len(english),
+                                                      complete=data.get("status") == Status.COMPLETE))
         if data.get("status") == Status.COMPLETE:
             self._complete_rules(src, pages, en_quiz_src)
 
@@ -215,6 +243,8 @@ class _ModuleReader:
             return _PageDraft(file, None, None, None)
         src, problems = parse(file, "".join(lines[1:end]), offset=1)
         self.problems.extend(problems)
+        if self.thorough and src is not None:
+            self.problems.extend(portability_problems(file, "".join(lines[1:end]), src.data, offset=1))
         front = None
         if src is not None:
             front, problems = validate(src, PageFrontMatter)
@@ -298,6 +328,8 @@ class _ModuleReader:
             self.problems.extend(check_quiz(src, quiz))
             if quiz is not None:
                 parsed[entry.stem] = (quiz, src)
+                if entry.stem == DEFAULT_LANG:
+                    self.draft.en_quiz = (src, quiz)
         if present and DEFAULT_LANG not in present:
             self.problems.append(Problem(root / "en.yaml", 1, "missing quiz/en.yaml: translations "
                                                               "need the English quiz"))
@@ -328,6 +360,8 @@ class _ModuleReader:
             return None
         src, problems = parse(file, text)
         self.problems.extend(problems)
+        if self.thorough and src is not None:
+            self.problems.extend(portability_problems(file, text, src.data))
         return src
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -14,6 +15,7 @@ from .schema import (
     Grading,
     Reading,
     Section,
+    ShowAnswers,
     Status,
     TranslatedList,
     TranslatedText,
@@ -70,6 +72,8 @@ class Module:
     grading: Grading
     completion: Completion
     further_reading: tuple[Reading, ...]
+    show_answers: ShowAnswers = field(default=ShowAnswers.AFTER_LAST_ATTEMPT, kw_only=True)
+    reviewed: date | None = field(default=None, kw_only=True)
     folder: Path = field(repr=False)
     texts: Mapping[str, TranslatedText] = field(repr=False)   # title, summary
     objective_texts: TranslatedList = field(repr=False)

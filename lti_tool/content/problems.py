@@ -8,21 +8,26 @@ from pathlib import Path
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One error in one content file; `line` is 1-based (1 when it concerns the whole file)."""
+    """One error (or, with `warning`, a quality warning) in one content file; `line` is 1-based."""
 
     file: Path
     line: int
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        return f"{self.file}:{self.line}: {self._label}{self.message}"
+
+    @property
+    def _label(self) -> str:
+        return "warning: " if self.warning else ""
 
     def format(self, relative_to: Path | None = None) -> str:
         """`file:line: message`, with the path shortened when it lies under `relative_to`."""
         file = self.file
         if relative_to is not None and Path(os.path.abspath(file)).is_relative_to(relative_to):
             file = Path(os.path.relpath(file, relative_to))
-        return f"{file}:{self.line}: {self.message}"
+        return f"{file}:{self.line}: {self._label}{self.message}"
 
 
 class ContentInvalid(Exception):

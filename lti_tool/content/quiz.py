@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from .schema import (
     AnyQuestion,
+    QuestionKind,
     MatchingQuestion,
     MultipleQuestion,
     OrderingQuestion,
@@ -45,6 +46,8 @@ class QuizQuestion:
     points: int
     prompt: str
     explanation: str
+    objective: int | None = None              # 1-based module objective it assesses
+    kind: QuestionKind = QuestionKind.RECALL
     options: tuple[Choice, ...] = ()          # single, multiple
     answer: bool | None = None                # true_false
     feedback_true: str | None = None          # true_false: shown when the learner answered true
@@ -87,7 +90,7 @@ def build_quiz(en: QuizFile, lang: str = "en", translation: QuizFile | None = No
 
 def _question(q: AnyQuestion, t: AnyQuestion) -> QuizQuestion:
     common = dict(id=q.id, type=QuestionType(q.type), points=q.points,
-                  prompt=t.prompt, explanation=t.explanation)
+                  prompt=t.prompt, explanation=t.explanation, objective=q.objective, kind=q.kind)
     if isinstance(q, (SingleQuestion, MultipleQuestion)):
         text = {o.id: o for o in getattr(t, "options", [])}
         return QuizQuestion(**common, options=tuple(

@@ -92,6 +92,22 @@ def check_complete_quiz(src: Source) -> list[Problem]:
     return problems
 
 
+def check_objective_tags(src: Source, objectives: int, *, complete: bool) -> list[Problem]:
+    """Every `objective:` names one of the module's objectives; a complete quiz can draw one of each."""
+    problems = []
+    for i, q in enumerate(_raw_questions(src.data)):
+        tag = q.get("objective") if isinstance(q, dict) else None
+        if isinstance(tag, int) and not isinstance(tag, bool) and tag > objectives:
+            problems.append(src.problem(("questions", i, "objective"),
+                                        f"objective {tag} does not exist: module.yaml lists "
+                                        f"{objectives} objectives"))
+    draw = src.data.get("draw") if isinstance(src.data, dict) else None
+    if complete and isinstance(draw, int) and 0 < draw < objectives:
+        problems.append(src.problem(("draw",), f"draw is {draw} but the module has {objectives} "
+                                               f"objectives: every attempt assesses each of them"))
+    return problems
+
+
 def check_translation(en: QuizFile, tr: QuizFile, src: Source) -> list[Problem]:
     """A translation keeps every id, answer and setting of en.yaml and changes text only."""
     problems = []
@@ -119,9 +135,12 @@ def check_translation(en: QuizFile, tr: QuizFile, src: Source) -> list[Problem]:
 
 def _mirror(en: AnyQuestion, tr: AnyQuestion, src: Source, loc: tuple) -> list[Problem]:
     problems = []
-    if tr.points != en.points:
-        problems.append(src.problem((*loc, "points"), f"points is {tr.points} here but "
-                                                      f"{en.points} in en.yaml"))
+    for name in ("points", "objective", "kind"):
+        # points always mirror en.yaml; objective and kind may be left out of a translation
+        given = name == "points" or name in tr.model_fields_set
+        if given and getattr(tr, name) != getattr(en, name):
+            problems.append(src.problem((*loc, name), f"{name} is {getattr(tr, name)} here but "
+                                                      f"{getattr(en, name)} in en.yaml"))
     if isinstance(en, (SingleQuestion, MultipleQuestion)):
         problems += _same_ids(src, (*loc, "options"), [o.id for o in en.options],
                               [o.id for o in tr.options], "option")

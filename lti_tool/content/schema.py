@@ -5,6 +5,7 @@ These models check the shape of one file at a time; rules that need more than on
 """
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -48,6 +49,21 @@ class Completion(StrEnum):
     PAGES_AND_QUIZ = "pages_and_quiz"
     QUIZ = "quiz"
     PAGES = "pages"
+
+
+class ShowAnswers(StrEnum):
+    """When a result page may show the right answers (explanations of own mistakes always show)."""
+
+    AFTER_PASS = "after_pass"
+    AFTER_LAST_ATTEMPT = "after_last_attempt"
+    ALWAYS = "always"
+
+
+class QuestionKind(StrEnum):
+    """Recall asks what the module said; application asks for a decision in a case, with its reason."""
+
+    RECALL = "recall"
+    APPLICATION = "application"
 
 
 class QuestionType(StrEnum):
@@ -102,6 +118,9 @@ class ModuleFile(_Strict):
     attempts: int = Field(default=3, ge=0)
     grading: Grading = Grading.BEST
     completion: Completion = Completion.PAGES_AND_QUIZ
+    show_answers: ShowAnswers = ShowAnswers.AFTER_LAST_ATTEMPT
+    #: the day the facts were last checked against their sources
+    reviewed: date | None = None
     further_reading: list[Reading] = []
 
 
@@ -144,7 +163,10 @@ class TrueFalseFeedback(_Strict):
 
 class _Question(_Strict):
     id: QuizId
-    points: int = Field(default=1, ge=1)
+    points: int = Field(default=1, ge=1, le=5)
+    #: 1-based number of the module objective the question assesses
+    objective: int | None = Field(default=None, ge=1)
+    kind: QuestionKind = QuestionKind.RECALL
     prompt: Text
     explanation: Text
 

@@ -88,6 +88,28 @@ def parse(file: Path, text: str, offset: int = 0) -> tuple[Source | None, list[P
     return source, _duplicate_keys(source, node, ())
 
 
+def portability_problems(file: Path, text: str, data: Any, offset: int = 0) -> list[Problem]:
+    """The file must mean the same to PyYAML's pure-Python parser as to libyaml's.
+
+    The app uses libyaml when PyYAML was built with it and the pure-Python parser otherwise; they
+    disagree on a few edge cases (a '?' inside a flow mapping), so the curriculum stays in the part
+    of YAML both read alike.
+    """
+    if _Loader is yaml.SafeLoader:
+        return []  # only one parser here: nothing to compare
+    try:
+        pure = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 if mark else 1) + offset
+        return [Problem(file, line, f"only libyaml reads this; PyYAML's pure-Python parser says: "
+                                    f"{exc.problem or exc.context} (quote the string)")]
+    if pure != data:
+        return [Problem(file, 1 + offset, "libyaml and PyYAML's pure-Python parser read this file "
+                                          "differently (quote strings that hold ':', '?' or '#')")]
+    return []
+
+
 def _duplicate_keys(source: Source, node: yaml.Node | None, loc: tuple) -> list[Problem]:
     # PyYAML silently keeps the last of two equal keys; a writer almost never means that.
     problems: list[Problem] = []

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from math import floor
+from itertools import combinations
 
 from lti_tool.content.quiz import QuizContent, QuizQuestion
 from lti_tool.content.schema import QuestionType
@@ -40,13 +41,28 @@ class ScoreResult:
 
     @property
     def percent_display(self) -> int:
-        """Whole percent, rounded down so a shown pass mark is never a hidden fail."""
-        return floor(self.percent)
+        """Whole percent for people (see `display_percent`)."""
+        return display_percent(self.percent, self.pass_mark)
 
     @property
     def score_given(self) -> float:
         """Points as a float, for the LTI gradebook (scoreGiven out of max_points)."""
         return float(self.points)
+
+
+def display_percent(percent: Fraction | float, pass_mark: int | None = None) -> int:
+    """A percentage as people read it: rounded half up (15.83 % is 16 %, 84.5 % is 85 %).
+
+    Only below the pass mark is a rounding held back: 69.6 % that did not pass shows as 69 %, so
+    a shown pass mark is never a hidden fail. The result page, the dashboard and the gradebook
+    comment all use this one function, so they show the same figure.
+    """
+    exact = Fraction(percent)
+    quotient = Decimal(exact.numerator) / Decimal(exact.denominator)
+    shown = int(quotient.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if pass_mark is not None and exact < pass_mark <= shown:
+        return pass_mark - 1
+    return shown
 
 
 def score(quiz: QuizContent, paper: Paper, answers: Answers, pass_mark: int) -> ScoreResult:
@@ -73,10 +89,15 @@ def _single(q: QuizQuestion, given: Given) -> Fraction:
 
 
 def _multiple(q: QuizQuestion, given: Given) -> Fraction:
-    # (correct picks - wrong picks) / correct options, never below zero
+    # right picks / correct options - wrong picks / wrong options, never below zero:
+    # ticking every box scores 0, however many options are right
     picked = set(given) if isinstance(given, tuple) else set()
     right = {o.id for o in q.options if o.correct}
-    return max(Fraction(0), Fraction(len(picked & right) - len(picked - right), len(right)))
+    wrong = {o.id for o in q.options} - right
+    earned = Fraction(len(picked & right), len(right))
+    if wrong:
+        earned -= Fraction(len(picked & wrong), len(wrong))
+    return max(Fraction(0), earned)
 
 
 def _true_false(q: QuizQuestion, given: Given) -> Fraction:
@@ -89,8 +110,14 @@ def _matching(q: QuizQuestion, given: Given) -> Fraction:
 
 
 def _ordering(q: QuizQuestion, given: Given) -> Fraction:
+    # the share of pairs of items placed in the right relative order (an item left unplaced
+    # gets none of its pairs): one stage out of place costs a few pairs, not every position
     placed = given if isinstance(given, dict) else {}
-    return Fraction(sum(placed.get(i.id) == n for n, i in enumerate(q.items, 1)), len(q.items))
+    pairs = list(combinations([i.id for i in q.items], 2))   # (earlier, later) in the right order
+    right = sum(1 for a, b in pairs
+                if isinstance(placed.get(a), int) and isinstance(placed.get(b), int)
+                and placed[a] < placed[b])
+    return Fraction(right, len(pairs))
 
 
 _SHARE = {

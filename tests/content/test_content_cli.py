@@ -6,10 +6,17 @@ from click.testing import CliRunner
 from lti_tool.content.cli import modules_cli
 
 
-def test_check_good_folder_exits_0(good):
+def test_check_good_folder_exits_0_and_lists_its_quality_warnings(good):
     result = CliRunner().invoke(modules_cli, ["check", "--path", str(good)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "2 modules, 1 complete: OK"
+    lines = result.output.strip().splitlines()
+    assert lines[-1] == "2 modules, 1 complete: OK, 5 warnings"
+    assert all(": warning: " in line for line in lines[:-1]) and len(lines) == 6
+
+
+def test_strict_check_fails_on_warnings(good):
+    result = CliRunner().invoke(modules_cli, ["check", "--strict", "--path", str(good)])
+    assert result.exit_code == 2 and "OK, 5 warnings" in result.output
 
 
 def test_check_broken_folder_exits_2_with_file_and_line(broken):
@@ -28,4 +35,4 @@ def test_check_missing_path_exits_2(tmp_path):
 
 def test_check_defaults_to_the_configured_modules_folder(good):
     result = CliRunner().invoke(modules_cli, ["check"], env={"EMM_MODULES_PATH": str(good)})
-    assert result.exit_code == 0 and "2 modules, 1 complete: OK" in result.output
+    assert result.exit_code == 0 and "2 modules, 1 complete: OK, 5 warnings" in result.output

@@ -5,6 +5,7 @@ from fractions import Fraction
 
 import pytest
 
+from lti_tool.quizzes.scoring import display_percent
 from lti_tool.quizzes.engine import (
     AnswerError,
     Answers,
@@ -93,15 +94,31 @@ def test_single_and_true_false_are_all_or_nothing(quiz, paper):
 @pytest.mark.parametrize("picks, share", [
     (["a", "b"], Fraction(1)),          # both right
     (["a"], Fraction(1, 2)),            # one of two right
-    (["a", "c"], Fraction(0)),          # 1 right - 1 wrong
-    (["a", "b", "c"], Fraction(1, 2)),  # 2 right - 1 wrong
-    (["a", "c", "d"], Fraction(0)),     # 1 right - 2 wrong: floor at 0, never negative
+    (["a", "c"], Fraction(0)),          # 1/2 of the right ones - 1/2 of the wrong ones
+    (["a", "b", "c"], Fraction(1, 2)),  # 2/2 - 1/2
+    (["a", "c", "d"], Fraction(0)),     # 1/2 - 2/2: floor at 0, never negative
     (["c", "d"], Fraction(0)),
+    (["a", "b", "c", "d"], Fraction(0)),  # ticking every box scores nothing
 ])
 def test_multiple_gives_partial_credit(quiz, paper, picks, share):
     result = result_for(quiz, paper, {"q02": picks})
     assert question(result, "q02").earned == 2 * share    # q02 is worth 2 points
     assert question(result, "q02").correct is (share == 1)
+
+
+@pytest.mark.parametrize("picks, share", [
+    (["a", "b", "c", "d", "e"], Fraction(0)),      # the review's 4-of-5 items: "select all" was 0.75
+    (["a", "b", "c", "d"], Fraction(1)),
+    (["a", "b", "c"], Fraction(3, 4)),
+    (["a", "b", "c", "e"], Fraction(0)),           # 3/4 - 1/1
+])
+def test_tick_all_scores_zero_when_most_options_are_right(make_quiz, picks, share):
+    question = {"id": "m", "type": "multiple", "prompt": "Which apply?", "explanation": "Because.",
+                "options": [{"id": c, "text": f"Option {c}", "correct": c != "e"} for c in "abcde"]}
+    quiz = make_quiz([question])
+    paper = draw_paper(quiz, 3)
+    result = score(quiz, paper, parse_answers(quiz, paper, form_for(paper, {"m": picks})), 70)
+    assert result.questions[0].earned == share
 
 
 def test_multiple_feedback_follows_the_options(quiz, paper):
@@ -117,22 +134,51 @@ def test_matching_scores_the_share_of_pairs(quiz, paper):
     assert question(result, "q04").earned == Fraction(2, 3)
 
 
-def test_ordering_scores_items_in_their_place(quiz, paper):
+def test_ordering_scores_pairs_in_their_relative_order(quiz, paper):
     result = result_for(quiz, paper, {"q05": {"s1": 1, "s2": 3, "s3": 2, "s4": 4}})
-    assert question(result, "q05").earned == Fraction(1, 2)
+    assert question(result, "q05").earned == Fraction(5, 6)     # only (s2, s3) is the wrong way round
     assert question(result, "q05").expected == {"s1": 1, "s2": 2, "s3": 3, "s4": 4}
+    reversed_ = result_for(quiz, paper, {"q05": {"s1": 4, "s2": 3, "s3": 2, "s4": 1}})
+    assert question(reversed_, "q05").earned == 0
+    partial = result_for(quiz, paper, {"q05": {"s1": 1, "s2": 2}})   # two items left unplaced
+    assert question(partial, "q05").earned == Fraction(1, 6)
 
 
-def test_percent_is_exact_and_rounded_down_for_display(quiz, paper):
+def test_one_misplaced_stage_of_five_keeps_most_of_the_credit(make_quiz):
+    """The review's example: the policy cycle started at "monitoring and evaluation" scored 0/5."""
+    stages = ["agenda", "formulation", "adoption", "implementation", "evaluation"]
+    quiz = make_quiz([{"id": "cycle", "type": "ordering", "prompt": "Order the stages.",
+                       "explanation": "Because.", "items": [{"id": s, "text": s} for s in stages]}])
+    paper = draw_paper(quiz, 9)
+    given = {"evaluation": 1, "agenda": 2, "formulation": 3, "adoption": 4, "implementation": 5}
+    result = score(quiz, paper, parse_answers(quiz, paper, form_for(paper, {"cycle": given})), 70)
+    assert result.questions[0].earned == Fraction(6, 10)    # 4 of the 10 pairs are out of order
+
+
+def test_percent_is_exact_and_rounded_half_up_for_display(quiz, paper):
     wanted = {k: v for k, v in PERFECT.items() if k not in ("q04",)}
     wanted["q04"] = {"p1": "p1", "p2": "p3", "p3": "p2"}            # 1/3 of a point
     wanted["q01"] = "a"                                               # 0 of 1
     result = result_for(quiz, paper, wanted)
     assert result.points == Fraction(28, 3) and result.max_points == 11
     assert result.percent == Fraction(2800, 33)                      # 84.84...
-    assert result.percent_display == 84 and result.passed
+    assert result.percent_display == 85 and result.passed
     assert not result_for(quiz, paper, wanted, pass_mark=85).passed
     assert result.score_given == pytest.approx(9.3333, abs=1e-3)
+
+
+@pytest.mark.parametrize("percent, pass_mark, shown", [
+    (Fraction(1583, 100), 70, 16),      # rounded, not truncated
+    (Fraction(845, 10), 70, 85),        # half up
+    (Fraction(2, 3) * 100, 70, 67),
+    (Fraction(696, 10), 70, 69),        # would show the pass mark without passing: held back
+    (Fraction(696, 10), None, 70),
+    (Fraction(70), 70, 70),
+    (Fraction(0), 70, 0),
+    (Fraction(100), 70, 100),
+])
+def test_display_percent(percent, pass_mark, shown):
+    assert display_percent(percent, pass_mark) == shown
 
 
 def test_pass_mark_is_inclusive(make_quiz, single):
