@@ -635,7 +635,7 @@ def run_scenario(app: Any, lms: LmsChild, targets: list[Target], *, database: st
     from sqlalchemy import delete, select
 
     from lti_tool.extensions import db
-    from lti_tool.grades import tokens
+    from lti_tool.lms import tokens
     from lti_tool.grades.models import AccessToken
 
     scenario = Scenario(database=database, workers=workers, worker_mode=mode,

@@ -176,10 +176,13 @@ def platform_group() -> None:
 @click.option("--key-set-url", required=True, help="Platform public keyset URL (Moodle: /mod/lti/certs.php).")
 @click.option("--name", default=None, help="A name people recognise, e.g. 'Moodle — Grenada'.")
 @click.option("--auth-audience", default=None, help="Token audience when it is not the token URL (rare).")
+@click.option("--service-host", "service_hosts", multiple=True, metavar="HOST[:PORT]",
+              help="A host the platform's services (grades, roster) live on besides its URLs above, e.g. "
+                   "the institution's domain on Canvas; repeat for several.")
 @with_database
 @emm_errors
 def platform_add(**values: Any) -> None:
-    """Register a platform (or update it and add deployments when it already exists)."""
+    """Register a platform. An existing issuer and client ID is refused: change it with `platform edit`."""
     from .extensions import db
     from .platforms.services import PlatformSpec, register_platform
 
@@ -187,7 +190,40 @@ def platform_add(**values: Any) -> None:
     platform = register_platform(spec)
     db.session.commit()
     click.echo(f"platform {platform.id} registered: {platform.issuer} client {platform.client_id}, "
-               f"deployments {', '.join(d.deployment_id for d in platform.deployments)}")
+               f"deployments {', '.join(d.deployment_id for d in platform.deployments)}"
+               + (f", service hosts {', '.join(spec.service_hosts)}" if spec.service_hosts else ""))
+
+
+@platform_group.command("edit")
+@click.option("--issuer", required=True, help="The platform's issuer, as registered.")
+@click.option("--client-id", required=True, help="The platform's client ID, as registered.")
+@click.option("--name", default=None)
+@click.option("--auth-login-url", default=None)
+@click.option("--auth-token-url", default=None)
+@click.option("--key-set-url", default=None)
+@click.option("--auth-audience", default=None)
+@click.option("--service-host", "service_hosts", multiple=True, metavar="HOST[:PORT]",
+              help="Replace the extra service hosts with these (repeat for several).")
+@click.option("--no-service-hosts", is_flag=True, help="Remove every extra service host.")
+@click.option("--add-deployment-id", "add_deployment_ids", multiple=True, help="Add a deployment; repeat for several.")
+@with_database
+@emm_errors
+def platform_edit(issuer: str, client_id: str, service_hosts: tuple[str, ...], no_service_hosts: bool,
+                  add_deployment_ids: tuple[str, ...], **changes: Any) -> None:
+    """Change a registered platform. Every change is logged at WARNING with its old and new value."""
+    from .extensions import db
+    from .platforms.services import edit_platform
+
+    if service_hosts and no_service_hosts:
+        fail("--service-host and --no-service-hosts: give one or the other")
+    if service_hosts or no_service_hosts:
+        changes["service_hosts"] = list(service_hosts)
+    _platform, done = edit_platform(issuer, client_id, add_deployment_ids=add_deployment_ids, **changes)
+    db.session.commit()
+    if not done:
+        click.echo(f"{issuer} client {client_id}: nothing changed")
+    for key, (old, new) in done.items():
+        click.echo(f"{key}: {old!r} -> {new!r}" if key != "deployments" else f"deployments added: {', '.join(new)}")
 
 
 @platform_group.command("invite")
@@ -195,21 +231,25 @@ def platform_add(**values: Any) -> None:
               help="This tool's public base URL as the LMS reaches it, e.g. https://emm.example.org")
 @click.option("--hours", type=click.FloatRange(min=0.02, max=168), default=1.0, show_default=True,
               help="How long the link can be used (it works once).")
+@click.option("--issuer", default=None,
+              help="Only this LMS (its issuer) may use the link; needed to add a registration for an "
+                   "issuer that already has one, or an LMS on a private address.")
 @with_database
 @emm_errors
-def platform_invite(tool_url: str, hours: float) -> None:
+def platform_invite(tool_url: str, hours: float, issuer: str | None) -> None:
     """Print a one-time link for LTI Dynamic Registration: paste it into the LMS
     (Moodle: Manage tools, Tool URL, "Add LTI Advantage")."""
     from datetime import datetime, timezone
 
-    from .platforms.registration import issue_invite
+    from .platforms.registration import MAX_FAILURES, issue_invite
     from .runtime import runtime
 
-    invite = issue_invite(runtime().state_store, tool_url, int(hours * 3600))
+    invite = issue_invite(runtime().state_store, tool_url, int(hours * 3600), issuer=issuer)
     until = datetime.fromtimestamp(invite.expires_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     click.echo(invite.url)
-    click.echo(f"valid once, until {until}; the LMS registers the tool and this tool records the platform",
-               err=True)
+    click.echo(f"valid once, until {until} ({MAX_FAILURES} failed attempts use it up)"
+               + (f", for {issuer} only" if issuer else "")
+               + "; the LMS registers the tool and this tool records the platform", err=True)
 
 
 @platform_group.command("list")

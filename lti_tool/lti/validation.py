@@ -28,7 +28,7 @@ from ..config import Settings
 from ..errors import LaunchError
 from ..platforms.directory import PlatformInfo, directory
 from .claims import Claim, MessageType
-from .keysets import PlatformKeySets
+from ..lms.keysets import PlatformKeySets
 from .tool_conf import DbToolConf
 
 log = logging.getLogger(__name__)
