@@ -30,11 +30,11 @@ def _create_app() -> Flask:
 
 
 def configure_logging(level: str | None = None) -> None:
-    """Configure logging once, at the entry point; modules only get named loggers."""
-    logging.basicConfig(
-        level=(level or os.environ.get("EMM_LOG_LEVEL", "INFO")).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    """Configure logging once, at the entry point; modules only get named loggers. The handler redacts
+    launch references and escapes control characters (lti_tool/logs.py)."""
+    from .logs import log_handler
+
+    logging.basicConfig(level=(level or os.environ.get("EMM_LOG_LEVEL", "INFO")).upper(), handlers=[log_handler()])
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
@@ -133,14 +133,21 @@ def _loopback_or_fail(host: str, what: str) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
+@click.option("--behind-proxy", is_flag=True,
+              help="Allow a non-loopback --host: a buffering reverse proxy (nginx) is in front and is the "
+                   "only client that reaches this address.")
 @click.pass_context
-def serve_command(ctx: click.Context, host: str, port: int, workers: int, threads: int) -> None:
-    """Run the production server (gunicorn)."""
-    from .server import run_gunicorn
+def serve_command(ctx: click.Context, host: str, port: int, workers: int, threads: int, behind_proxy: bool) -> None:
+    """Run the production server (gunicorn) behind a buffering reverse proxy."""
+    from .server import check_bind, run_gunicorn
 
+    try:
+        check_bind(host, behind_proxy)
+    except ValueError as exc:
+        fail(str(exc))
     app = _ScriptInfoProxy.load_app(ctx)
     init_database(app)
-    run_gunicorn(host=host, port=port, workers=workers, threads=threads)
+    run_gunicorn(host=host, port=port, workers=workers, threads=threads, settings=app.config["EMM"])
 
 
 @main.command("demo")
@@ -340,10 +347,13 @@ def purge_command() -> None:
     from .extensions import db
     from .maintenance import purge_expired
 
+    from .runtime import runtime
+
     days = current_app.config["EMM"].retention_days
-    purged = purge_expired(days)
+    purged = purge_expired(days, store=runtime().state_store)
     db.session.commit()
-    click.echo(f"deleted {purged.launches} expired launches and {purged.nonces} expired nonces"
+    click.echo(f"deleted {purged.launches} expired launches, {purged.nonces} expired nonces and "
+               f"{purged.states} expired launch states"
                + (f"; erased {purged.participants} participants not seen for {days} days" if days else ""))
 
 
@@ -376,11 +386,12 @@ def participants_erase(issuer: str, sub: str, yes: bool) -> None:
     """Delete one person and everything about them (their grades already in the LMS stay there)."""
     from .extensions import db
     from .maintenance import erase_participant, find_participant
+    from .runtime import runtime
 
     participant = find_participant(issuer, sub)
     if not yes and not click.confirm(f"Erase {participant.name or sub} and all their records?", default=False):
         raise click.Abort()
-    erase_participant(participant)
+    erase_participant(participant, runtime().state_store)
     db.session.commit()
     click.echo(f"erased user {sub} of {issuer}")
 

@@ -33,7 +33,7 @@ def build_runtime(settings: Settings, catalogue: Any) -> Runtime:
     http.headers["User-Agent"] = USER_AGENT
     return Runtime(
         settings=settings,
-        state_store=open_state_store(settings.cache_url),
+        state_store=open_state_store(settings.cache_url, settings.max_states),
         keysets=PlatformKeySets(settings.keyset_refetch_interval),
         refs=LaunchRefs(settings.secret_key, settings.launch_ttl),
         tool_conf=DbToolConf(),

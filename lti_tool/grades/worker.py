@@ -184,17 +184,18 @@ class GradeWorker:
         return min(idle, max(0.02, (due - utcnow()).total_seconds()))
 
     def purge(self) -> None:
-        """Housekeeping between deliveries: expired launches and nonces, and participants past the
-        retention period (EMM_RETENTION_DAYS)."""
+        """Housekeeping between deliveries: expired launches, nonces and launch states, and participants
+        past the retention period (EMM_RETENTION_DAYS)."""
         from ..maintenance import purge_expired
+        from ..runtime import runtime
 
         with self.app.app_context():
             try:
-                purged = purge_expired(self.app.config["EMM"].retention_days)
+                purged = purge_expired(self.app.config["EMM"].retention_days, store=runtime(self.app).state_store)
                 db.session.commit()
-                if purged.launches or purged.nonces or purged.participants:
-                    log.info("purged %d expired launches, %d nonces, %d participants past retention",
-                             purged.launches, purged.nonces, purged.participants)
+                if purged.launches or purged.nonces or purged.participants or purged.states:
+                    log.info("purged %d expired launches, %d nonces, %d launch states, %d participants past "
+                             "retention", purged.launches, purged.nonces, purged.states, purged.participants)
             except Exception:
                 db.session.rollback()
                 log.exception("purge failed; will try again later")
