@@ -12,8 +12,9 @@ import logging
 import re
 from typing import Any
 
-#: /l/<ref> and /lti/register/<code> (anything up to the next slash, question mark or space)
-_BEARER_PATH = re.compile(r"(/l/|/lti/register/)[^/?#\s\"']+")
+#: /l/<ref> and /lti/register/<code>: references and codes are URL-safe base64 with dots (and, when
+#: forged, anything percent-encoded)
+_BEARER_PATH = re.compile(r"(/l/|/lti/register/)[A-Za-z0-9_.=~%+-]+")
 #: query parameters that carry credentials (the LMS's registration token)
 _BEARER_QUERY = re.compile(r"((?:^|[?&])registration_token=)[^&#\s\"']*")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")

@@ -210,7 +210,6 @@ def thread_session() -> requests.Session:
     if session is None:
         session = _local.session = requests.Session()
         session.trust_env = False  # no proxy or .netrc from the environment
-        session.max_redirects = 0
         session.headers["User-Agent"] = USER_AGENT  # Canvas asks every service call to send one
         session.headers["Accept-Encoding"] = "identity"  # the size cap counts what the LMS sends
         adapter = _GuardedAdapter(pool_connections=8, pool_maxsize=8, max_retries=0)
