@@ -215,10 +215,11 @@ def language() -> Response:
     participant = current().launch.participant
     if participant is None:
         raise BadRequest(_("This launch names no user, so the language cannot be kept."))
+    home_url = url_for("learner.home")
+    target = services.safe_next(form.next.data, home_url, home_url)  # a bad `next` changes nothing
     participant.chosen_locale = form.locale.data
     db.session.flush()
-    home_url = url_for("learner.home")
-    return redirect(services.safe_next(form.next.data, home_url, home_url), code=303)
+    return redirect(target, code=303)
 
 
 # -- helpers --------------------------------------------------------------------------------------
