@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -101,6 +102,24 @@ class PlatformServices:
         headers = {"Link": f'<{self.next_link}>; rel="next"'} if self.next_link else {}
         return Response(json.dumps({"id": self.memberships, "members": self.members}),
                         mimetype="application/vnd.ims.lti-nrps.v2.membershipcontainer+json", headers=headers)
+
+
+def csrf(html: str) -> str:
+    """The launch's CSRF token from any form of the page."""
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def register(app: Any, platform: FakePlatform) -> FakePlatform:
+    """Register a test platform as `emm-lti platform add` would."""
+    from lti_tool.extensions import db
+    from lti_tool.platforms.services import PlatformSpec, register_platform
+
+    with app.app_context():
+        register_platform(PlatformSpec.build(**platform.registration()))
+        db.session.commit()
+    return platform
 
 
 def launched(launcher: Launcher, *, module: str = "m01", **claims: Any) -> Learner:

@@ -15,7 +15,7 @@ from lti_tool.courses.models import Completion, Enrolment, Participant
 from lti_tool.exports import FORMULA_START, csv_text, safe_cell
 from lti_tool.extensions import db
 from lti_tool.platforms.models import Platform
-from security_support import ADMIN, CUSTOM, launched, staff
+from security_support import csrf, ADMIN, CUSTOM, launched, staff
 
 NAME = "@SUM(1+1)*cmd|' /C calc'!A0"
 EMAIL = "-2+3@x.example"
@@ -57,19 +57,15 @@ def test_admin_report_neutralises_agencies(app: Flask, launcher, platform: FakeP
     assert line[2] == "'" + AGENCY
 
 
-def _csrf(html: str) -> str:
-    """The launch's CSRF token from any of its forms (about-you, or the language switch)."""
-    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html).group(1)
-
 
 def test_the_learners_agency_is_validated(launcher) -> None:
     learner = launched(launcher, sub="CSV-3", **{CUSTOM: {"module": "m01", "person_country": ""}})
     page = learner.get("/about-you?next=/")
     assert page.status_code == 200 and 'name="agency"' in page.text
     for bad in (AGENCY, "+44 Ministry", "@home", "Ministry\r\nof Labour", "x" * 121):
-        refused = learner.post("/about-you", {"csrf_token": _csrf(page.text), "country": "GD", "agency": bad})
+        refused = learner.post("/about-you", {"csrf_token": csrf(page.text), "country": "GD", "agency": bad})
         assert refused.status_code == 400, bad
-    fine = learner.post("/about-you", {"csrf_token": _csrf(page.text), "country": "GD",
+    fine = learner.post("/about-you", {"csrf_token": csrf(page.text), "country": "GD",
                                        "agency": "Ministry of Labour, Immigration & Diaspora (MLID)"})
     assert fine.status_code == 303
 
@@ -84,7 +80,7 @@ def test_the_agency_is_not_asked_when_the_lms_gives_one(launcher) -> None:
 def test_the_question_cannot_be_posted_once_answered(app: Flask, launcher, platform: FakePlatform) -> None:
     learner = launched(launcher, sub="CSV-5", **{CUSTOM: {"module": "m01", "person_country": "GD"}})
     page = learner.get("/m/m01/")  # a country is known: nothing to ask
-    answer = learner.post("/about-you", {"csrf_token": _csrf(page.text), "country": "AG", "agency": "Other"})
+    answer = learner.post("/about-you", {"csrf_token": csrf(page.text), "country": "AG", "agency": "Other"})
     assert answer.status_code == 303
     with app.app_context():
         row = db.session.scalar(select(Participant).join(Platform).where(

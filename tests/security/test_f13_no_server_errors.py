@@ -9,18 +9,15 @@ import pytest
 import requests
 
 from lti_helpers import Launcher
-from security_support import CUSTOM, launched, staff
+from security_support import csrf, CUSTOM, launched, staff
 
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html).group(1)
 
 
 @pytest.mark.parametrize("form", ["/language", "/about-you"])
 def test_crlf_in_next_is_a_400(launcher: Launcher, form: str) -> None:
     learner = launched(launcher, sub="NEXT-1", **{CUSTOM: {"module": "m01", "person_country": ""}})
     page = learner.get("/about-you?next=/")
-    data = {"csrf_token": _csrf(page.text), "locale": "fr", "country": "GD",
+    data = {"csrf_token": csrf(page.text), "locale": "fr", "country": "GD",
             "next": f"/l/{learner.ref}/x\r\nSet-Cookie: a=b"}
     refused = learner.post(form, data)
     assert refused.status_code == 400
