@@ -1,5 +1,5 @@
-"""Security tests: one module per finding of the December security review (test_f01 … test_f15,
-test_informational) and the checks that held (test_held_*), over real HTTP on loopback."""
+"""Security tests over real HTTP on loopback: one module per attack the tool must withstand, and the
+checks that already held, kept as regression tests (test_held_*)."""
 from __future__ import annotations
 
 from collections.abc import Iterator

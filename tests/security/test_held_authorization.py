@@ -1,4 +1,4 @@
-"""What held (review): role checks on every staff route and action, isolation between courses and
+"""Kept working (regression tests): role checks on every staff route and action, isolation between courses and
 between platforms, and launch references that cannot be tampered with, outlive their TTL or survive
 an erasure or a platform's removal."""
 from __future__ import annotations

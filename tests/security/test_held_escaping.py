@@ -1,4 +1,4 @@
-"""What held (review): every LMS-supplied value is escaped on every page; SQL-looking values are
+"""Kept working (regression tests): every LMS-supplied value is escaped on every page; SQL-looking values are
 stored literally; path traversal in module and page ids finds nothing."""
 from __future__ import annotations
 

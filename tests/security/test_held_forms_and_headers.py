@@ -1,4 +1,4 @@
-"""What held (review): CSRF on every form, body-size limits, the invitation rules of dynamic
+"""Kept working (regression tests): CSRF on every form, body-size limits, the invitation rules of dynamic
 registration, security headers on every kind of response and the state cookie's flags."""
 from __future__ import annotations
 

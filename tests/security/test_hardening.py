@@ -1,6 +1,6 @@
-"""I1-I6 of the review: what was cheap is fixed (CSP form-action, the deep-linking return URL, a
-minimum secret length, the frame origin only for a known invitation, EMM_ACCESS_LOG and
-EMM_FORWARDED_ALLOW_IPS read by Settings); HSTS (I1) and swapped references (I5) are documented."""
+"""Hardening: forms post only to the tool (CSP form-action), the deep-linking answer goes only to the
+platform, a minimum secret length, the frame origin only for a known invitation, and the server
+settings (EMM_ACCESS_LOG, EMM_FORWARDED_ALLOW_IPS, EMM_STAFF_TTL) read and checked by Settings."""
 from __future__ import annotations
 
 import logging
@@ -36,7 +36,7 @@ def choose(page: requests.Response) -> requests.Response:
     return requests.post(page.url, data={"csrf_token": token, "modules": ["m04"]}, timeout=10)
 
 
-def test_i2_forms_post_only_to_the_tool(launcher: Launcher) -> None:
+def test_forms_post_only_to_the_tool(launcher: Launcher) -> None:
     page = picker(launcher)
     assert page.headers["Content-Security-Policy"].endswith("; form-action 'self'")
     reply = choose(page)
@@ -47,19 +47,19 @@ def test_i2_forms_post_only_to_the_tool(launcher: Launcher) -> None:
 
 @pytest.mark.parametrize("url", ["javascript:alert(document.domain)//", "https://evil.example/return",
                                  "http://lms.example.org/return"])
-def test_i2_the_deep_linking_answer_goes_only_to_the_platform(launcher: Launcher, url: str) -> None:
+def test_the_deep_linking_answer_goes_only_to_the_platform(launcher: Launcher, url: str) -> None:
     refused = choose(picker(launcher, url))
     assert refused.status_code == 400
     assert "not its own" in refused.text
     assert 'name="JWT"' not in refused.text
 
 
-def test_i3_a_short_secret_key_is_refused(tmp_path: Path) -> None:
+def test_a_short_secret_key_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="at least 32 bytes"):
         Settings.from_env(env={"EMM_SECRET_KEY": "short-secret"}, instance_path=str(tmp_path))
 
 
-def test_i4_no_frame_origin_without_an_invitation(app: Flask, tool_server) -> None:
+def test_no_frame_origin_without_an_invitation(app: Flask, tool_server) -> None:
     params = {"openid_configuration": "http://localhost:9/mod/lti/openid-configuration.php"}
     refused = requests.get(tool_server.url + "/lti/register/not-a-code", params=params, timeout=10)
     assert refused.status_code == 403 and "http://localhost:9" not in refused.headers["Content-Security-Policy"]
@@ -69,7 +69,7 @@ def test_i4_no_frame_origin_without_an_invitation(app: Flask, tool_server) -> No
     assert "http://localhost:9" in known.headers["Content-Security-Policy"]
 
 
-def test_i6_server_settings_are_settings(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_server_settings_are_settings(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="lti_tool.config"):
         settings = Settings.from_env(env={"EMM_ACCESS_LOG": "-", "EMM_FORWARDED_ALLOW_IPS": "10.0.0.0/8, 127.0.0.1"},
                                      instance_path=str(tmp_path))

@@ -1,4 +1,4 @@
-"""F4: facilitator and admin CSV exports neutralise every cell a spreadsheet would run as a formula;
+"""Facilitator and admin CSV exports neutralise every cell a spreadsheet would run as a formula;
 the learner's own agency is asked only when the LMS gives none, and validated."""
 from __future__ import annotations
 

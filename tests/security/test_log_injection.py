@@ -1,4 +1,4 @@
-"""F12: CR, LF and NUL in a request path or an LMS value cannot forge a log line."""
+"""CR, LF and NUL in a request path or an LMS value cannot forge a log line."""
 from __future__ import annotations
 
 import requests

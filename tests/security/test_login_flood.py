@@ -1,4 +1,4 @@
-"""F5: login parameters are bounded and refused beyond (413, naming them) before anything is stored;
+"""Login parameters are bounded and refused beyond (413, naming them) before anything is stored;
 the state store is bounded and pruned by `emm-lti purge` (and the grade worker's purge)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""F1: dynamic registration (or `platform add`) cannot take over an existing platform; changes are an
+"""Dynamic registration (or `platform add`) cannot take over an existing platform; changes are an
 operator's `platform edit`, logged at WARNING with the old and new values."""
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def row(app: Flask, issuer: str, client_id: str) -> Platform:
 @pytest.fixture
 def attacker(tool_server, key_server: KeyServer, platform: FakePlatform) -> RegisteringLms:
     """Serves a configuration *under the victim's issuer* that names the attacker's key set and a
-    registration endpoint answering with the victim's client_id (review F1)."""
+    registration endpoint answering with the victim's client_id."""
     lms = RegisteringLms(key_server, tool_server.url)
     victim_path = "/" + platform.slug
     lms.configuration.update({"issuer": platform.issuer, "jwks_uri": lms.platform.key_set_url,

@@ -1,4 +1,4 @@
-"""F13: the review's three 500s are 400s with a message: CR/LF in `next`, a dashboard `?country=`
+"""Three requests that used to end in a server error are 400s with a message: CR/LF in `next`, a dashboard `?country=`
 that is not a country code, and an id_token payload nested thousands deep."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""F14: a slow key set of one LMS holds only that LMS's launches (the fetch is single flight per
+"""A slow key set of one LMS holds only that LMS's launches (the fetch is single flight per
 key-set URL, not under a process-wide lock), and a key set is read up to 1 MB."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""F3: dynamic registration follows no redirect, shows no LMS body, keeps every call within a total
+"""Dynamic registration follows no redirect, shows no LMS body, keeps every call within a total
 deadline and a size cap, reaches private addresses only for an LMS named by the invitation, and an
 invitation is used up by three failed attempts."""
 from __future__ import annotations

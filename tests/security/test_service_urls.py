@@ -1,4 +1,4 @@
-"""F2: service URLs in id_token claims (AGS line items, NRPS roster), the LMS's `Link: next` and the
+"""Service URLs in id_token claims (AGS line items, NRPS roster), the LMS's `Link: next` and the
 line-item ids it returns are called only on the platform's hosts; a foreign host is never fetched and
 never sent a token; error bodies are not shown; https except on loopback; no private addresses."""
 from __future__ import annotations

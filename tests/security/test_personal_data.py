@@ -1,4 +1,4 @@
-"""F15: `participants export` includes the person's launch rows; `participants erase` also drops the
+"""`participants export` includes the person's launch rows; `participants erase` also drops the
 cached LMS rosters (names and emails) of their courses; purge drops expired cache entries."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""F9: staff access follows the LMS: a facilitator launched again as a learner loses staff pages on
+"""Staff access follows the LMS: a facilitator launched again as a learner loses staff pages on
 old links at once, and a staff link older than EMM_STAFF_TTL is refused with "open the activity again"."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""F7: the instance folder is 0700 and every file in it 0600: database (and its -wal/-shm), launch
+"""The instance folder is 0700 and every file in it 0600: database (and its -wal/-shm), launch
 state store, secret key; an existing world-readable database is tightened at start."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""F6: `emm-lti serve` does not face slow clients itself: it binds loopback, and any other address
+"""`emm-lti serve` does not face slow clients itself: it binds loopback, and any other address
 only with --behind-proxy (a buffering reverse proxy hands it whole requests)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""F8: logs never hold a launch reference, an invitation code or a registration token: the app logs
+"""Logs never hold a launch reference, an invitation code or a registration token: the app logs
 the path with them redacted, and so does the access log."""
 from __future__ import annotations
 
