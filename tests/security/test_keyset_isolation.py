@@ -86,3 +86,22 @@ def test_a_key_set_over_one_megabyte_is_refused(app: Flask, key_server: KeyServe
     refused = Launcher(tool_server.url, platform).launch()
     assert refused.status_code == 502
     assert "larger than 1024 KB" in refused.text
+
+
+def test_forged_kids_refetch_at_most_once_per_interval(key_server: KeyServer, tool_server) -> None:
+    from lti_tool.errors import LaunchError
+    from lti_tool.lms.keysets import PlatformKeySets
+
+    platform = FakePlatform(key_server, tool_server.url)
+    keysets = PlatformKeySets(refetch_interval=60)
+    assert keysets.key_for(platform.key_set_url, platform.kid) is not None
+    fetched = key_server.hits[platform.slug]
+    for n in range(5):
+        with pytest.raises(LaunchError, match="not in the LMS's key set"):
+            keysets.key_for(platform.key_set_url, f"forged-{n}")
+    assert key_server.hits[platform.slug] == fetched  # within the interval, no request at all
+    eager = PlatformKeySets(refetch_interval=0)
+    eager.key_for(platform.key_set_url, platform.kid)
+    with pytest.raises(LaunchError):
+        eager.key_for(platform.key_set_url, "forged")
+    assert key_server.hits[platform.slug] == fetched + 2  # its first fetch, and one re-fetch for the unknown kid
