@@ -635,7 +635,7 @@ def run_scenario(app: Any, lms: LmsChild, targets: list[Target], *, database: st
     from sqlalchemy import delete, select
 
     from lti_tool.extensions import db
-    from lti_tool.grades import tokens
+    from lti_tool.lms import tokens
     from lti_tool.grades.models import AccessToken
 
     scenario = Scenario(database=database, workers=workers, worker_mode=mode,
@@ -822,7 +822,6 @@ def main() -> int:
     from lti_tool.config import Settings
     from lti_tool.extensions import db
     from lti_tool.platforms.services import PlatformSpec, register_platform
-    from lti_tool.security import reset_frame_ancestors_cache
 
     info = machine()
     tmp = tempfile.TemporaryDirectory(prefix="emm-grades-bench-")
@@ -859,8 +858,7 @@ def main() -> int:
         with app.app_context():  # connect_demo_lms, the tool's half
             register_platform(PlatformSpec.build(**lms.registration))
             db.session.commit()
-            db.session.remove()
-        reset_frame_ancestors_cache()
+            db.session.remove()  # register_platform refreshed the platform directory (and the CSP)
 
         n_placements = math.ceil(args.completions / len(LEARNERS))
         placements = lms.call("add_placements", n_placements, MODULE)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, render_template, request
@@ -59,8 +60,13 @@ def _configure_sqlite(app: Flask) -> None:
         return
     from sqlalchemy import event
 
+    from .config import private_file
+
     with app.app_context():
         engine = db.engine
+    if engine.url.database and engine.url.database != ":memory:":
+        # created 0600 before SQLite opens it: its -wal and -shm files then get the same mode
+        private_file(Path(engine.url.database))
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -129,9 +135,12 @@ def register_error_handlers(app: Flask) -> None:
             log.exception("cannot render the error page")
             return f"{title}: {message}", status
 
+    from .logs import request_label
+
     @app.errorhandler(EmmError)
     def _emm_error(exc: EmmError) -> tuple[str, int]:
-        log.info("refused %s %s: %s %s", request.method, request.path, exc.status, exc.message)
+        # the path without its launch reference or invitation code, control characters escaped
+        log.info("refused %s: %s %s", request_label(request.method, request.path), exc.status, exc.message)
         return render_error(exc.status, exc.title, exc.message)
 
     @app.errorhandler(HTTPException)
@@ -142,7 +151,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[str, int]:
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        log.exception("unexpected error on %s", request_label(request.method, request.path))
         return render_error(500, _("Something went wrong on our side"),
                             _("The error was logged. Please try again, or open the activity again from your LMS."))
 

@@ -40,8 +40,9 @@ def custom_country(custom: Mapping[str, Any], key: str) -> tuple[str | None, str
         return None, None
     try:
         return normalize_country(raw), None
-    except InvalidCountry as exc:
-        return None, f"The custom parameter {key}={raw} was ignored: {exc}."
+    except InvalidCountry:
+        # repr and a bound: the value comes from the LMS and goes into a log line
+        return None, f"The custom parameter {key}={raw[:64]!r} was ignored: it is not an ISO 3166-1 alpha-2 country code."
 
 
 def attribute(*, activity_country: str | None, profile_country: str | None, chosen_country: str | None,

@@ -30,11 +30,11 @@ def _create_app() -> Flask:
 
 
 def configure_logging(level: str | None = None) -> None:
-    """Configure logging once, at the entry point; modules only get named loggers."""
-    logging.basicConfig(
-        level=(level or os.environ.get("EMM_LOG_LEVEL", "INFO")).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    """Configure logging once, at the entry point; modules only get named loggers. The handler redacts
+    launch references and escapes control characters (lti_tool/logs.py)."""
+    from .logs import log_handler
+
+    logging.basicConfig(level=(level or os.environ.get("EMM_LOG_LEVEL", "INFO")).upper(), handlers=[log_handler()])
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
@@ -133,14 +133,21 @@ def _loopback_or_fail(host: str, what: str) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
+@click.option("--behind-proxy", is_flag=True,
+              help="Allow a non-loopback --host: a buffering reverse proxy (nginx) is in front and is the "
+                   "only client that reaches this address.")
 @click.pass_context
-def serve_command(ctx: click.Context, host: str, port: int, workers: int, threads: int) -> None:
-    """Run the production server (gunicorn)."""
-    from .server import run_gunicorn
+def serve_command(ctx: click.Context, host: str, port: int, workers: int, threads: int, behind_proxy: bool) -> None:
+    """Run the production server (gunicorn) behind a buffering reverse proxy."""
+    from .server import check_bind, run_gunicorn
 
+    try:
+        check_bind(host, behind_proxy)
+    except ValueError as exc:
+        fail(str(exc))
     app = _ScriptInfoProxy.load_app(ctx)
     init_database(app)
-    run_gunicorn(host=host, port=port, workers=workers, threads=threads)
+    run_gunicorn(host=host, port=port, workers=workers, threads=threads, settings=app.config["EMM"])
 
 
 @main.command("demo")
@@ -176,10 +183,13 @@ def platform_group() -> None:
 @click.option("--key-set-url", required=True, help="Platform public keyset URL (Moodle: /mod/lti/certs.php).")
 @click.option("--name", default=None, help="A name people recognise, e.g. 'Moodle — Grenada'.")
 @click.option("--auth-audience", default=None, help="Token audience when it is not the token URL (rare).")
+@click.option("--service-host", "service_hosts", multiple=True, metavar="HOST[:PORT]",
+              help="A host the platform's services (grades, roster) live on besides its URLs above, e.g. "
+                   "the institution's domain on Canvas; repeat for several.")
 @with_database
 @emm_errors
 def platform_add(**values: Any) -> None:
-    """Register a platform (or update it and add deployments when it already exists)."""
+    """Register a platform. An existing issuer and client ID is refused: change it with `platform edit`."""
     from .extensions import db
     from .platforms.services import PlatformSpec, register_platform
 
@@ -187,7 +197,40 @@ def platform_add(**values: Any) -> None:
     platform = register_platform(spec)
     db.session.commit()
     click.echo(f"platform {platform.id} registered: {platform.issuer} client {platform.client_id}, "
-               f"deployments {', '.join(d.deployment_id for d in platform.deployments)}")
+               f"deployments {', '.join(d.deployment_id for d in platform.deployments)}"
+               + (f", service hosts {', '.join(spec.service_hosts)}" if spec.service_hosts else ""))
+
+
+@platform_group.command("edit")
+@click.option("--issuer", required=True, help="The platform's issuer, as registered.")
+@click.option("--client-id", required=True, help="The platform's client ID, as registered.")
+@click.option("--name", default=None)
+@click.option("--auth-login-url", default=None)
+@click.option("--auth-token-url", default=None)
+@click.option("--key-set-url", default=None)
+@click.option("--auth-audience", default=None)
+@click.option("--service-host", "service_hosts", multiple=True, metavar="HOST[:PORT]",
+              help="Replace the extra service hosts with these (repeat for several).")
+@click.option("--no-service-hosts", is_flag=True, help="Remove every extra service host.")
+@click.option("--add-deployment-id", "add_deployment_ids", multiple=True, help="Add a deployment; repeat for several.")
+@with_database
+@emm_errors
+def platform_edit(issuer: str, client_id: str, service_hosts: tuple[str, ...], no_service_hosts: bool,
+                  add_deployment_ids: tuple[str, ...], **changes: Any) -> None:
+    """Change a registered platform. Every change is logged at WARNING with its old and new value."""
+    from .extensions import db
+    from .platforms.services import edit_platform
+
+    if service_hosts and no_service_hosts:
+        fail("--service-host and --no-service-hosts: give one or the other")
+    if service_hosts or no_service_hosts:
+        changes["service_hosts"] = list(service_hosts)
+    _platform, done = edit_platform(issuer, client_id, add_deployment_ids=add_deployment_ids, **changes)
+    db.session.commit()
+    if not done:
+        click.echo(f"{issuer} client {client_id}: nothing changed")
+    for key, (old, new) in done.items():
+        click.echo(f"{key}: {old!r} -> {new!r}" if key != "deployments" else f"deployments added: {', '.join(new)}")
 
 
 @platform_group.command("invite")
@@ -195,21 +238,25 @@ def platform_add(**values: Any) -> None:
               help="This tool's public base URL as the LMS reaches it, e.g. https://emm.example.org")
 @click.option("--hours", type=click.FloatRange(min=0.02, max=168), default=1.0, show_default=True,
               help="How long the link can be used (it works once).")
+@click.option("--issuer", default=None,
+              help="Only this LMS (its issuer) may use the link; needed to add a registration for an "
+                   "issuer that already has one, or an LMS on a private address.")
 @with_database
 @emm_errors
-def platform_invite(tool_url: str, hours: float) -> None:
+def platform_invite(tool_url: str, hours: float, issuer: str | None) -> None:
     """Print a one-time link for LTI Dynamic Registration: paste it into the LMS
     (Moodle: Manage tools, Tool URL, "Add LTI Advantage")."""
     from datetime import datetime, timezone
 
-    from .platforms.registration import issue_invite
+    from .platforms.registration import MAX_FAILURES, issue_invite
     from .runtime import runtime
 
-    invite = issue_invite(runtime().state_store, tool_url, int(hours * 3600))
+    invite = issue_invite(runtime().state_store, tool_url, int(hours * 3600), issuer=issuer)
     until = datetime.fromtimestamp(invite.expires_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     click.echo(invite.url)
-    click.echo(f"valid once, until {until}; the LMS registers the tool and this tool records the platform",
-               err=True)
+    click.echo(f"valid once, until {until} ({MAX_FAILURES} failed attempts use it up)"
+               + (f", for {issuer} only" if issuer else "")
+               + "; the LMS registers the tool and this tool records the platform", err=True)
 
 
 @platform_group.command("list")
@@ -300,10 +347,13 @@ def purge_command() -> None:
     from .extensions import db
     from .maintenance import purge_expired
 
+    from .runtime import runtime
+
     days = current_app.config["EMM"].retention_days
-    purged = purge_expired(days)
+    purged = purge_expired(days, store=runtime().state_store)
     db.session.commit()
-    click.echo(f"deleted {purged.launches} expired launches and {purged.nonces} expired nonces"
+    click.echo(f"deleted {purged.launches} expired launches, {purged.nonces} expired nonces and "
+               f"{purged.states} expired launch states"
                + (f"; erased {purged.participants} participants not seen for {days} days" if days else ""))
 
 
@@ -336,11 +386,12 @@ def participants_erase(issuer: str, sub: str, yes: bool) -> None:
     """Delete one person and everything about them (their grades already in the LMS stay there)."""
     from .extensions import db
     from .maintenance import erase_participant, find_participant
+    from .runtime import runtime
 
     participant = find_participant(issuer, sub)
     if not yes and not click.confirm(f"Erase {participant.name or sub} and all their records?", default=False):
         raise click.Abort()
-    erase_participant(participant)
+    erase_participant(participant, runtime().state_store)
     db.session.commit()
     click.echo(f"erased user {sub} of {issuer}")
 

@@ -49,6 +49,14 @@ class Settings:
     roster_ttl: int = 300
     #: erase a participant's data this many days after their last launch (0: keep it)
     retention_days: int = 0
+    #: seconds a staff launch opens staff pages (a demoted facilitator loses them within this time)
+    staff_ttl: int = 900
+    #: the most launch states (logins under way) the file store keeps; a flood evicts the oldest
+    max_states: int = 100_000
+    #: `emm-lti serve`: where gunicorn writes its access log (a path or "-"), none when empty
+    access_log: str | None = None
+    #: `emm-lti serve`: addresses of the reverse proxies whose X-Forwarded-* headers are believed
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -67,7 +75,7 @@ class Settings:
             return env.get(ENV_PREFIX + name.upper(), default)
 
         instance_path = Path(get("instance_path") or Path.cwd() / "instance").expanduser().resolve()
-        instance_path.mkdir(parents=True, exist_ok=True)
+        private_folder(instance_path)
         database_url = get("database_url") or f"sqlite:///{instance_path / 'emm-lti.sqlite3'}"
         if database_url.startswith("postgres://"):
             database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
@@ -77,14 +85,20 @@ class Settings:
         if not cache_url.startswith(("file://", "redis://", "rediss://")):
             raise ConfigError(f"EMM_CACHE_URL must start with file:// or redis://, got {cache_url!r}")
         modules_path = get("modules_path")
+        secret_key = get("secret_key") or _load_or_create_secret(instance_path)
+        if len(str(secret_key).encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(f"EMM_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long (it signs launch "
+                              "references and CSRF tokens); generate one with `python3 -c 'import secrets; "
+                              "print(secrets.token_urlsafe(48))'`")
+        launch_ttl = _int(get, "launch_ttl", 4 * 3600, 60, 7 * 86400)
         return cls(
             instance_path=instance_path,
             database_url=database_url,
-            secret_key=get("secret_key") or _load_or_create_secret(instance_path),
+            secret_key=secret_key,
             cache_url=cache_url,
             modules_path=Path(modules_path).resolve() if modules_path else None,
             clock_leeway=_int(get, "clock_leeway", 30, 0, 300),
-            launch_ttl=_int(get, "launch_ttl", 4 * 3600, 60, 7 * 86400),
+            launch_ttl=launch_ttl,
             state_ttl=_int(get, "state_ttl", 600, 30, 3600),
             keyset_refetch_interval=_int(get, "keyset_refetch_interval", 30, 0, 3600),
             max_id_token_bytes=_int(get, "max_id_token_bytes", 16_384, 1024, 1_048_576),
@@ -93,6 +107,10 @@ class Settings:
             grade_retry_cap=_float(get, "grade_retry_cap", 3600.0, 0.05, 86400),
             roster_ttl=_int(get, "roster_ttl", 300, 0, 86400),
             retention_days=_int(get, "retention_days", 0, 0, 36500),
+            staff_ttl=_int(get, "staff_ttl", 900, 60, 7 * 86400),
+            max_states=_int(get, "max_states", 100_000, 1000, 10_000_000),
+            access_log=_access_log(get("access_log")),
+            forwarded_allow_ips=_forwarded_allow_ips(get("forwarded_allow_ips", "127.0.0.1,::1")),
             log_level=str(get("log_level", "INFO")).upper(),
             extra=overrides.get("extra", {}),
         )
@@ -123,7 +141,64 @@ class Settings:
         return data
 
 
-_NON_SETTINGS = {"test_database_url", "templates_path"}
+_NON_SETTINGS = {"test_database_url", "test_redis_url", "templates_path"}
+#: the shortest EMM_SECRET_KEY accepted: it signs bearer launch references
+MIN_SECRET_BYTES = 32
+
+
+def private_folder(path: Path) -> Path:
+    """Create `path` (and parents) readable by this user only; tighten it if others can read it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+            os.chmod(path, 0o700)
+            log.warning("%s was readable by other users; it is now 0700", path)
+    except OSError:
+        log.warning("cannot make %s private (0700)", path)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Make sure `path` exists as a file only this user can read and write (0600): SQLite then gives its
+    -wal and -shm files the same mode. An existing file others can read is tightened, with a warning."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        return path
+    except FileExistsError:
+        pass
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if each.exists() and each.stat().st_mode & 0o077 and each.stat().st_uid == os.getuid():
+                os.chmod(each, 0o600)
+                log.warning("%s was readable by other users; it is now 0600", each)
+        except OSError:
+            log.warning("cannot make %s private (0600)", each)
+    return path
+
+
+def _access_log(raw: Any) -> str | None:
+    value = (str(raw).strip() if raw is not None else "") or None
+    if value and value != "-" and any(ord(ch) < 32 for ch in value):
+        raise ConfigError(f"EMM_ACCESS_LOG must be a file path or '-', got {value!r}")
+    return value
+
+
+def _forwarded_allow_ips(raw: Any) -> str:
+    """Comma-separated addresses or networks of the reverse proxies (or '*', to believe anyone)."""
+    import ipaddress
+
+    items = [item.strip() for item in str(raw).split(",") if item.strip()]
+    if not items:
+        raise ConfigError("EMM_FORWARDED_ALLOW_IPS must name at least one proxy address (e.g. 127.0.0.1)")
+    for item in items:
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigError(f"EMM_FORWARDED_ALLOW_IPS: {item!r} is not an IP address or network") from None
+    return ",".join(items)
 
 
 def _int(get: Any, name: str, default: int, low: int, high: int) -> int:
@@ -158,6 +233,7 @@ def _load_or_create_secret(instance_path: Path) -> str:
     """Keep a generated secret in the instance folder so restarts keep launch references valid."""
     path = instance_path / "secret_key"
     if path.exists():
+        private_file(path)
         return path.read_text().strip()
     secret = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -16,12 +16,16 @@ def connect_demo_lms(tool_app: Flask, tool_url: str, lms_url: str, state_dir: Pa
     """Build the demo LMS for this tool and register it as a platform (idempotent)."""
     from .demo_lms import DemoLmsConfig, create_demo_lms
     from .extensions import db
-    from .platforms.services import PlatformSpec, register_platform
+    from .platforms.services import EDITABLE, PlatformSpec, edit_platform, find_platform, register_platform
 
     lms = create_demo_lms(DemoLmsConfig(base_url=lms_url, tool_base_url=tool_url, state_dir=state_dir))
-    values = lms.extensions["demo_lms"].registration_values()
+    spec = PlatformSpec.build(**lms.extensions["demo_lms"].registration_values())
     with tool_app.app_context():
-        register_platform(PlatformSpec.build(**values))
+        if find_platform(spec.issuer, spec.client_id) is None:
+            register_platform(spec)
+        else:  # the demo LMS of an earlier run: keep it as this run describes it
+            edit_platform(spec.issuer, spec.client_id, add_deployment_ids=spec.deployment_ids,
+                          **{key: getattr(spec, key) for key in EDITABLE})
         db.session.commit()
     return lms
 

@@ -21,6 +21,7 @@ from .lti.models import Launch, UsedNonce
 from .models_base import utcnow
 from .platforms.models import Platform
 from .progress.models import Attempt, Progress
+from .state_store import StateStore
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,15 @@ class Purged:
     launches: int
     nonces: int
     participants: int = 0
+    states: int = 0
 
 
-def purge_expired(retention_days: int = 0, batch: int = 500) -> Purged:
-    """Delete launches whose reference can no longer be used and nonces past their token's expiry;
-    with `retention_days`, erase up to `batch` participants not seen for longer than that."""
+def purge_expired(retention_days: int = 0, batch: int = 500, store: StateStore | None = None) -> Purged:
+    """Delete launches whose reference can no longer be used and nonces past their token's expiry,
+    and expired entries of the launch state store (login states, cached rosters with names and
+    emails); with `retention_days`, erase up to `batch` participants not seen for longer than that."""
     now = utcnow()
+    states = store.prune() if store is not None else 0
     launches = db.session.execute(delete(Launch).where(Launch.expires_at < now)).rowcount
     nonces = db.session.execute(delete(UsedNonce).where(UsedNonce.expires_at < now)).rowcount
     erased = 0
@@ -43,10 +47,10 @@ def purge_expired(retention_days: int = 0, batch: int = 500) -> Purged:
         stale = db.session.scalars(select(Participant).where(
             Participant.last_seen_at < now - timedelta(days=retention_days), ~owed.exists()).limit(batch))
         for participant in list(stale):
-            erase_participant(participant)
+            erase_participant(participant, store)
             erased += 1
     db.session.flush()
-    return Purged(launches or 0, nonces or 0, erased)
+    return Purged(launches or 0, nonces or 0, erased, states)
 
 
 def find_participant(issuer: str, sub: str) -> Participant:
@@ -80,12 +84,19 @@ def export_participant(participant: Participant) -> dict[str, Any]:
         "completions": [_row(c) for c in db.session.scalars(select(Completion).where(Completion.participant_id == participant.id))],
         "grades_sent": [_row(g, "claimed_by", "claimed_until") for g in db.session.scalars(
             select(GradeDelivery).where(GradeDelivery.participant_id == participant.id))],
+        # the launches still kept: their claims hold custom values, the context and return URLs
+        "launches": [_row(launch) for launch in db.session.scalars(
+            select(Launch).where(Launch.participant_id == participant.id).order_by(Launch.created_at))],
     }
 
 
-def erase_participant(participant: Participant) -> None:
-    """Delete the person and, through the schema's cascades, every row about them."""
+def erase_participant(participant: Participant, store: StateStore | None = None) -> None:
+    """Delete the person and every row about them, and the cached LMS rosters of their courses
+    (those hold everyone's names and emails; the next dashboard reads the roster again)."""
     participant_id = participant.id
+    if store is not None:
+        for course_id in db.session.scalars(select(Enrolment.course_id).where(Enrolment.participant_id == participant_id)):
+            store.pop(f"roster:{course_id}")
     progress_ids = select(Progress.id).where(Progress.participant_id == participant_id)
     for statement in (
         delete(Attempt).where(Attempt.progress_id.in_(progress_ids)),

@@ -8,12 +8,11 @@ import requests
 from flask import Flask, current_app
 
 from .config import Settings
-from .lti.keysets import PlatformKeySets
 from .lti.launch_ref import LaunchRefs
 from .lti.tool_conf import DbToolConf
+from .lms.keysets import PlatformKeySets
+from .lms.transport import USER_AGENT
 from .state_store import StateStore, open_state_store
-
-USER_AGENT = "emm-lti/0.1 (+LTI 1.3 tool)"
 
 
 @dataclass
@@ -29,12 +28,13 @@ class Runtime:
 
 def build_runtime(settings: Settings, catalogue: Any) -> Runtime:
     """Create the shared objects; nothing here touches the network."""
+    # handed to pylti1p3's launch class, which needs one; every call to an LMS goes through lms/
     http = requests.Session()
-    http.headers["User-Agent"] = USER_AGENT  # Canvas asks every service call to send one
+    http.headers["User-Agent"] = USER_AGENT
     return Runtime(
         settings=settings,
-        state_store=open_state_store(settings.cache_url),
-        keysets=PlatformKeySets(http, settings.keyset_refetch_interval),
+        state_store=open_state_store(settings.cache_url, settings.max_states),
+        keysets=PlatformKeySets(settings.keyset_refetch_interval),
         refs=LaunchRefs(settings.secret_key, settings.launch_ttl),
         tool_conf=DbToolConf(),
         http=http,

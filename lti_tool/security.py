@@ -32,15 +32,18 @@ _FIXED_HEADERS = (
 )
 
 
-def security_headers(frame_origin: str | None = None) -> list[tuple[str, str]]:
+def security_headers(frame_origin: str | None = None, form_origin: str | None = None) -> list[tuple[str, str]]:
     """The headers every response carries unless its view set them (the WSGI front adds them as is).
 
     `frame_origin` may also frame this response: an LMS that is registering the tool is not yet a
-    registered platform, and shows the registration page in a frame of its own.
+    registered platform, and shows the registration page in a frame of its own. Forms post to this
+    tool only (`form-action 'self'`), and to `form_origin` when a page sends one to the LMS (the deep
+    linking answer, whose URL was checked against the platform's hosts).
     """
     policy = _content_security_policy()
     if frame_origin:
         policy += " " + frame_origin
+    policy += "; form-action 'self'" + (" " + form_origin if form_origin else "")
     return [("Content-Security-Policy", policy), *_FIXED_HEADERS]
 
 
@@ -48,7 +51,7 @@ def apply_security_headers(response: Response) -> Response:
     """Add each header the view did not set itself (one pass over the headers, not one per header)."""
     headers = response.headers
     present = {key.lower() for key in headers.keys()}
-    for key, value in security_headers(g.get("emm_frame_origin")):
+    for key, value in security_headers(g.get("emm_frame_origin"), g.get("emm_form_origin")):
         if key.lower() not in present:
             headers.add(key, value)
     return response

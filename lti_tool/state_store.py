@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import sqlite3
 import threading
 import time
@@ -22,6 +21,7 @@ class StateStore(Protocol):
     def put(self, key: str, value: dict[str, Any], ttl: int) -> None: ...
     def get(self, key: str) -> dict[str, Any] | None: ...
     def pop(self, key: str) -> dict[str, Any] | None: ...
+    def prune(self) -> int: ...
 
 
 class FileStateStore:
@@ -34,13 +34,25 @@ class FileStateStore:
     0.01–0.45 ms of kernel time (it varies with the folder and the machine's load), a row in the
     write-ahead log about 0.03 ms. The log is not synced on each write (synchronous=NORMAL): a power
     cut may lose logins in progress, nothing else.
+
+    Bounded: expired rows are deleted by `prune` (the grade worker's purge every 10 minutes, and
+    `emm-lti purge`), and every `CHECK_EVERY` writes the store also prunes and, above `max_entries`
+    rows, drops the entries closest to expiry, so a flood of logins cannot fill the disk. The file is
+    0600 in a 0700 folder: it holds OIDC states and cached rosters (names and emails).
     """
+
+    #: writes between two checks of the bound
+    CHECK_EVERY = 500
 
     FILENAME = "state.sqlite3"
 
-    def __init__(self, directory: Path):
-        directory.mkdir(parents=True, exist_ok=True)
-        self._path = str(directory / self.FILENAME)
+    def __init__(self, directory: Path, max_entries: int = 100_000):
+        from .config import private_file, private_folder
+
+        private_folder(directory)
+        self._path = str(private_file(directory / self.FILENAME))
+        self._max_entries = max_entries
+        self._puts = 0
         #: one connection per thread (and per process: gunicorn forks after the app may be built)
         self._local = threading.local()
         #: writers of one process take turns here, not in SQLite's busy handler (which sleeps 1, 2, 5 … ms)
@@ -66,8 +78,10 @@ class FileStateStore:
         conn = self._conn()
         with self._writes:
             conn.execute("INSERT OR REPLACE INTO state (key, expires, value) VALUES (?, ?, ?)", row)
-        if random.random() < 0.005:  # now and then, not on every request
-            self.prune()
+            self._puts += 1
+            check = self._puts % self.CHECK_EVERY == 0
+        if check:
+            self.bound()
 
     @staticmethod
     def _value(rows: list[tuple[float, str]]) -> dict[str, Any] | None:
@@ -86,10 +100,33 @@ class FileStateStore:
         return self._value(rows)
 
     def prune(self) -> int:
-        """Delete expired entries; returns how many."""
+        """Delete expired entries, and give the space back when much of the file is free; returns how many."""
         conn = self._conn()
         with self._writes:
-            return conn.execute("DELETE FROM state WHERE expires <= ?", (time.time(),)).rowcount
+            deleted = conn.execute("DELETE FROM state WHERE expires <= ?", (time.time(),)).rowcount
+            free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            if free > 1024 and free * 2 > pages:
+                conn.execute("VACUUM")
+        return deleted
+
+    def bound(self) -> int:
+        """Prune, then drop the entries closest to expiry above `max_entries`; returns how many went."""
+        gone = self.prune()
+        conn = self._conn()
+        with self._writes:
+            count = conn.execute("SELECT count(*) FROM state").fetchone()[0]
+            if count > self._max_entries:
+                excess = count - self._max_entries
+                conn.execute("DELETE FROM state WHERE key IN (SELECT key FROM state ORDER BY expires LIMIT ?)",
+                             (excess,))
+                log.warning("launch state store full: dropped %d entries (more than %d logins under way?)",
+                            excess, self._max_entries)
+                gone += excess
+        return gone
+
+    def __len__(self) -> int:
+        return self._conn().execute("SELECT count(*) FROM state WHERE expires > ?", (time.time(),)).fetchone()[0]
 
 
 class RedisStateStore:
@@ -112,9 +149,13 @@ class RedisStateStore:
         raw = self._redis.getdel(self._prefix + key)
         return json.loads(raw) if raw else None
 
+    def prune(self) -> int:
+        """Nothing to do: every key carries its TTL (bound Redis itself with `maxmemory`)."""
+        return 0
 
-def open_state_store(url: str) -> StateStore:
+
+def open_state_store(url: str, max_entries: int = 100_000) -> StateStore:
     """Build the store named by EMM_CACHE_URL."""
     if url.startswith("file://"):
-        return FileStateStore(Path(url[len("file://"):]))
+        return FileStateStore(Path(url[len("file://"):]), max_entries)
     return RedisStateStore(url)

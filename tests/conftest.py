@@ -82,7 +82,7 @@ def settings(database_url: str, curriculum: Path, tmp_path_factory: pytest.TempP
     instance = tmp_path_factory.mktemp("instance")
     return Settings.from_env(
         env={}, instance_path=str(instance), database_url=database_url, modules_path=str(curriculum),
-        cache_url=f"file://{instance / 'cache'}", secret_key="test-secret-" + secrets.token_hex(8),
+        cache_url=f"file://{instance / 'cache'}", secret_key="test-secret-" + secrets.token_hex(16),
         embedded_worker=False, keyset_refetch_interval=0, grade_retry_base=0.02, grade_retry_cap=0.2,
     )
 

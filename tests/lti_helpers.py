@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 MOODLE = Path(__file__).parent / "fixtures" / "moodle"
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 
 
 def moodle_fixture(name: str) -> dict[str, Any]:
@@ -128,6 +129,11 @@ class FakePlatform:
         claims.update({"iss": self.issuer, "aud": self.client_id, "nonce": nonce, "iat": now, "exp": now + 60})
         claims["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] = self.deployment_id
         claims["https://purl.imsglobal.org/spec/lti/claim/target_link_uri"] = self.tool_url + "/lti/launch"
+        settings = claims.get(DL_SETTINGS)
+        if isinstance(settings, dict) and settings.get("deep_link_return_url"):
+            # the LMS's own host (the tool sends the signed answer nowhere else), path and query as captured
+            parts = urlsplit(settings["deep_link_return_url"])
+            settings["deep_link_return_url"] = self.key_server.url + parts.path + ("?" + parts.query if parts.query else "")
         for key, value in overrides.items():
             if value is DROP:
                 claims.pop(key, None)

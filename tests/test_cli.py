@@ -37,7 +37,10 @@ def test_platform_add_list_remove(run) -> None:
     assert added.exit_code == 0, added.output
     assert f"client {client_id}, deployments 1, 2" in added.output
     again = run("platform", "add", "--client-id", client_id, *GOOD, "--deployment-id", "3")
-    assert again.exit_code == 0 and "deployments 1, 2, 3" in again.output  # idempotent, adds deployments
+    assert again.exit_code == 2 and "already registered" in again.output and client_id in again.output
+    edited = run("platform", "edit", "--issuer", "https://moodle.example.org", "--client-id", client_id,
+                 "--add-deployment-id", "3")
+    assert edited.exit_code == 0 and "deployments added: 3" in edited.output
     listed = run("platform", "list")
     assert client_id in listed.output and "1,2,3" in listed.output
     removed = run("platform", "remove", "--issuer", "https://moodle.example.org", "--client-id", client_id, "--yes")

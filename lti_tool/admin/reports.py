@@ -5,14 +5,13 @@ when a profile does. A report covers one platform (the admin's own LMS), never a
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 
 from ..countries import country_name
 from ..courses.models import Completion, Course, Enrolment
+from ..exports import csv_text
 from ..extensions import db
 
 
@@ -55,10 +54,7 @@ def platform_totals(platform_id: int) -> dict[str, int]:
 
 
 def report_csv(lines: list[ReportLine]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["country", "country_name", "agency", "module", "completions", "passes"])
-    for line in lines:
-        writer.writerow([line.country or "", country_name(line.country) if line.country else "",
-                         line.agency or "", line.module_id, line.completions, line.passes])
-    return out.getvalue()
+    """The report as CSV (formula-safe: agencies are typed by people)."""
+    return csv_text(["country", "country_name", "agency", "module", "completions", "passes"],
+                    ([line.country or "", country_name(line.country) if line.country else "",
+                      line.agency or "", line.module_id, line.completions, line.passes] for line in lines))

@@ -11,10 +11,14 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from ..grades.tokens import TokenSource
+from ..lms.client import PlatformClient
+from ..lms.errors import ForbiddenUrl, PlatformError
+from ..lms.hosts import HostPolicy
+from ..lms.tokens import TokenSource
 from ..lti.claims import NRPS_SCOPE
 from ..lti.roles import Access, access_for
-from ..platform_client import PlatformClient, PlatformError, thread_session
+from ..platforms.models import Platform
+from ..extensions import db
 from ..runtime import runtime
 from .models import Course
 
@@ -47,7 +51,14 @@ def course_roster(course: Course) -> Roster:
     if cached is not None:
         return Roster([Member(m["user_id"], m["name"], m["email"], Access(m["access"]), m["active"])
                        for m in cached["members"]])
-    client = PlatformClient(thread_session(), TokenSource(current_app._get_current_object(), course.platform_id))
+    policy = HostPolicy.for_platform(db.session.get(Platform, course.platform_id))
+    try:
+        policy.check(course.memberships_url, "the course roster")
+    except ForbiddenUrl as exc:  # never fetched, never sent a token
+        log.warning("course %s: ignoring its roster URL: %s", course.id, exc.reason)
+        return Roster([], "The LMS named a roster address outside its registered hosts, so the tool did not "
+                          "read it. An administrator can allow that host (`emm-lti platform edit --service-host`).")
+    client = PlatformClient(policy, TokenSource(current_app._get_current_object(), course.platform_id))
     members: list[Member] = []
     try:
         for raw in client.memberships(course.memberships_url, (NRPS_SCOPE,)):

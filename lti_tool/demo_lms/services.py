@@ -360,6 +360,8 @@ def post_score(lms: DemoLms, item_id: str) -> Response:
         except ScoreRejected as exc:
             lms.count("score_conflicts" if exc.status == 409 else "score_rejections")
             log.info("score on line item %s refused (%s): %s", item_id, exc.status, exc.message)
+            if exc.status == 400:
+                return moodle_refusal()
             return json_error(exc.status, exc.message)
         lms.state.scores[(item_id, record.user_id)] = record
     lms.count("scores_stored")
@@ -368,6 +370,14 @@ def post_score(lms: DemoLms, item_id: str) -> Response:
         lms.count("score_failures")
         return json_error(500, "internal error (demo failure switch: score stored anyway)")
     return Response(b"", status=200, mimetype=CT_SCORE)
+
+
+def moodle_refusal() -> Response:
+    """A refused score as Moodle 4.5 answers it: the reason in the HTTP status line, a body of `[]`
+    (mod/lti/service/gradebookservices throws `Incorrect score received` as the status text)."""
+    response = Response(b"[]", mimetype="application/json")
+    response.status = "400 Incorrect score received"
+    return response
 
 
 def result_json(lms: DemoLms, item_id: str, record: ScoreRecord) -> dict[str, Any]:

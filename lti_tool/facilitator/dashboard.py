@@ -5,8 +5,6 @@ and assembled in Python, so 500 participants x 20 modules stays well under the 3
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +15,7 @@ from sqlalchemy import func, select
 from ..countries import country_name
 from ..courses.models import Completion, Course, Enrolment, Participant, Placement
 from ..courses.roster import Roster
+from ..exports import csv_text
 from ..extensions import db
 from ..grades.models import DeliveryStatus, GradeDelivery
 from ..lti.roles import Access
@@ -201,17 +200,12 @@ def question_stats(course: Course, module: Any, lang: str) -> list[dict[str, Any
 
 
 def dashboard_csv(dashboard: Dashboard) -> str:
-    """One line per learner and module: what an admin pastes into a report."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["name", "email", "country", "country_name", "agency", "module", "status", "pages_seen",
-                     "pages_total", "best_percent", "passed", "grade_delivery"])
-    for row in dashboard.rows:
-        for module, cell in zip(dashboard.modules, row.cells):
-            writer.writerow([
-                row.name, row.email, row.country or "", country_name(row.country) if row.country else "",
-                row.agency or "", module.id, cell.state, cell.pages_seen, cell.pages_total,
-                "" if cell.best_percent is None else cell.best_percent, "yes" if cell.passed else "no",
-                cell.delivery.status if cell.delivery else "",
-            ])
-    return out.getvalue()
+    """One line per learner and module: what an admin pastes into a report (formula-safe)."""
+    return csv_text(
+        ["name", "email", "country", "country_name", "agency", "module", "status", "pages_seen",
+         "pages_total", "best_percent", "passed", "grade_delivery"],
+        ([row.name, row.email, row.country or "", country_name(row.country) if row.country else "",
+          row.agency or "", module.id, cell.state, cell.pages_seen, cell.pages_total,
+          "" if cell.best_percent is None else cell.best_percent, "yes" if cell.passed else "no",
+          cell.delivery.status if cell.delivery else ""]
+         for row in dashboard.rows for module, cell in zip(dashboard.modules, row.cells)))

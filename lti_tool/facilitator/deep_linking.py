@@ -9,13 +9,10 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 
 from ..errors import BadRequest
+from ..grades.lineitems import LINEITEM_TAG, SCORE_MAXIMUM
 from ..lti.claims import Claim
 from ..lti.models import Launch
 from ..lti.tool_conf import registration_for
-
-#: tag on every line item we create, so reports can find the curriculum's columns
-LINEITEM_TAG = "emm2"
-SCORE_MAXIMUM = 100
 
 
 @dataclass(frozen=True)

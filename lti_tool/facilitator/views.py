@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
 from ..lti.current import current, launch_required, scope_to_launch
 from ..lti.roles import Access
 from ..runtime import runtime
-from ..countries import country_name
+from flask_babel import gettext as _
+
+from ..countries import InvalidCountry, country_name, normalize_country
 from ..courses.models import Course
 from ..courses.roster import Roster, course_roster
 from ..errors import BadRequest, NotFound
@@ -33,7 +35,7 @@ def dashboard() -> str:
     course = _course()
     board = build_dashboard(course, runtime().catalogue, course_roster(course))
     refresh = request.args.get("refresh", type=int)
-    country = request.args.get("country")
+    country = _country_filter(request.args.get("country"))
     rows, pages = board.page(request.args.get("page", 1, type=int), country=country)
     return render_template(
         "facilitator/dashboard.html", board=board, rows=rows, pages=pages,
@@ -98,6 +100,33 @@ def resend_grades() -> Response:
     return redirect(url_for("facilitator.dashboard", resent=count), code=303)
 
 
+def _return_origin(url: str) -> str:
+    """The deep linking return URL's origin, once it is known to be the platform's (https, or http on
+    loopback, on one of its hosts); the answer carries a signed JWT, so it goes nowhere else."""
+    from ..lms.errors import ForbiddenUrl
+    from ..lms.hosts import HostPolicy
+    from ..lti.login import origin_of
+
+    try:
+        HostPolicy.for_platform(current().launch.platform).check(url, "the deep linking answer")
+    except ForbiddenUrl as exc:
+        log.warning("deep linking: launch %s: refused return URL: %s", current().launch.id, exc.reason)
+        raise BadRequest(_("The LMS asked for the chosen modules at an address that is not its own, so "
+                           "they were not sent. Ask the LMS administrator to check the tool's registration.")) from None
+    return origin_of(url)
+
+
+def _country_filter(raw: str | None) -> str | None:
+    """None (every learner), "" (learners without a country) or an ISO code; 400 for anything else."""
+    if raw is None or raw == "":
+        return raw
+    try:
+        return normalize_country(raw)
+    except InvalidCountry:
+        raise BadRequest(_("The country filter %(value)s is not a country code (two letters, e.g. GD).",
+                           value=repr(raw[:20]))) from None
+
+
 def _course() -> Course:
     course = current().launch.course
     if course is None:
@@ -132,5 +161,6 @@ def deep_link() -> str | tuple[str, int]:
             country=form.country.data or None, graded=form.graded.data,
         )
         log.info("deep linking: launch %s placed %s", launch.launch.id, form.modules.data)
+        g.emm_form_origin = _return_origin(reply.return_url)
         return render_template("facilitator/deep_link_return.html", reply=reply)
     return render_template("facilitator/deep_link.html", form=form, multiple=accepts_multiple(settings))

@@ -24,11 +24,13 @@ from ..courses.models import Course, Placement
 from ..extensions import db
 from ..lti.claims import AgsScope
 from ..models_base import utcnow
-from ..platform_client import (PlatformClient, PlatformError, PlatformRejected, PlatformUnavailable,
-                               thread_session)
+from ..lms.client import PlatformClient
+from ..lms.errors import PlatformError, PlatformRejected, PlatformUnavailable
+from ..lms.hosts import HostPolicy
+from ..lms.tokens import TokenSource
+from ..platforms.models import Platform
 from .lineitems import resolve_lineitem
 from .models import DeliveryStatus, GradeDelivery
-from .tokens import TokenSource
 
 log = logging.getLogger(__name__)
 
@@ -123,13 +125,14 @@ class GradeWorker:
                 placement = db.session.get(Placement, delivery.placement_id)
                 course = db.session.get(Course, placement.course_id)
                 platform_id = course.platform_id
+                policy = HostPolicy.for_platform(db.session.get(Platform, platform_id))
                 score = dict(delivery.score)
                 scopes = tuple(course.ags_scopes or (AgsScope.SCORE,))
                 db.session.commit()  # no transaction stays open while we wait on the LMS
 
                 error: PlatformError | None = None
                 try:
-                    client = PlatformClient(thread_session(), TokenSource(self.app, platform_id))
+                    client = PlatformClient(policy, TokenSource(self.app, platform_id))
                     lineitem_url = resolve_lineitem(client, placement, course, scopes)
                     client.post_score(lineitem_url, score, scopes)
                 except PlatformError as exc:
@@ -181,17 +184,18 @@ class GradeWorker:
         return min(idle, max(0.02, (due - utcnow()).total_seconds()))
 
     def purge(self) -> None:
-        """Housekeeping between deliveries: expired launches and nonces, and participants past the
-        retention period (EMM_RETENTION_DAYS)."""
+        """Housekeeping between deliveries: expired launches, nonces and launch states, and participants
+        past the retention period (EMM_RETENTION_DAYS)."""
         from ..maintenance import purge_expired
+        from ..runtime import runtime
 
         with self.app.app_context():
             try:
-                purged = purge_expired(self.app.config["EMM"].retention_days)
+                purged = purge_expired(self.app.config["EMM"].retention_days, store=runtime(self.app).state_store)
                 db.session.commit()
-                if purged.launches or purged.nonces or purged.participants:
-                    log.info("purged %d expired launches, %d nonces, %d participants past retention",
-                             purged.launches, purged.nonces, purged.participants)
+                if purged.launches or purged.nonces or purged.participants or purged.states:
+                    log.info("purged %d expired launches, %d nonces, %d launch states, %d participants past "
+                             "retention", purged.launches, purged.nonces, purged.states, purged.participants)
             except Exception:
                 db.session.rollback()
                 log.exception("purge failed; will try again later")

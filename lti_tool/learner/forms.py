@@ -4,10 +4,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, Length
+from wtforms.validators import AnyOf, Length, Optional, Regexp
 
 from ..forms import LaunchForm
 from .services import LANGUAGE_NAMES
+
+
+AGENCY_PATTERN = r"^[^\W_][\w .,'\u2019&()/-]*$"
 
 
 class _LearnerForm(LaunchForm):
@@ -40,7 +43,12 @@ class AboutYouForm(_LearnerForm):
     """The country (and agency) a learner's completions count for, asked once when the LMS did not say."""
 
     country = SelectField(_l("Country you work for"), default="")
-    agency = StringField(_l("Ministry, department or agency (optional)"), validators=[Length(max=120)])
+    #: asked only when the LMS gives no agency; letters, digits, spaces and a little punctuation, so no
+    #: value can start a spreadsheet formula or carry control characters into an export
+    agency = StringField(_l("Ministry, department or agency (optional)"), validators=[
+        Optional(), Length(max=120, message=_l("The agency can be at most 120 characters long.")),
+        Regexp(AGENCY_PATTERN, message=_l("For the agency, use letters, digits, spaces and . , ' & ( ) / - "
+                                          "only, starting with a letter or a digit."))])
     #: the page to go on to (checked: only a page of this launch)
     next = HiddenField()
 

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..content import Module, Page, QuestionType, Section
 from ..countries import normalize_country
+from ..errors import BadRequest
 from ..extensions import db
 from ..models_base import utcnow
 from ..content.schema import DEFAULT_LANG
@@ -142,6 +143,9 @@ def safe_next(target: str | None, prefix: str, default: str) -> str:
     """A redirect target only when it is a path inside this launch (no other site, no other launch)."""
     if not target:
         return default
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        # CR/LF would end the Location header: a refusal, not a server error
+        raise BadRequest(_("The page to go back to is not a valid address. Open the activity again from your LMS."))
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith(prefix) or "\\" in target or "//" in parts.path:
         return default
@@ -262,8 +266,18 @@ def needs_country_question(launch: Any) -> bool:
     return not (placement is not None and placement.country) and not participant.profile_country
 
 
+def lms_agency(launch: Any) -> str | None:
+    """The agency the LMS gives for this launch (custom `agency`), if it gives one."""
+    from ..attribution import substituted
+    from ..lti.claims import Claim
+
+    custom = (launch.claims or {}).get(Claim.CUSTOM)
+    return substituted(custom.get("agency")) if isinstance(custom, dict) else None
+
+
 def save_about_you(participant: Any, country: str | None, agency: str | None) -> None:
-    """Keep the learner's answer; an empty answer is an answer too (we do not ask again)."""
+    """Keep the learner's answer; an empty answer is an answer too (we do not ask again). `agency` is
+    None when it was not asked (the LMS gives one)."""
     participant.chosen_country = normalize_country(country)
     if agency and agency.strip():
         participant.agency = agency.strip()[:120]

@@ -187,13 +187,22 @@ def about_you() -> Response | str | tuple[str, int]:
     """Asked once: the country (and agency) a learner's completions count for, and why we ask."""
     launch = current()
     home_url = url_for("learner.home")
+    if not services.needs_country_question(launch.launch):
+        # asked once, and only when neither the activity nor the LMS gives a country: nothing to change
+        target = request.form.get("next") if request.method == "POST" else request.args.get("next")
+        return redirect(services.safe_next(target, home_url, home_url), code=303)
     form = AboutYouForm(next=request.args.get("next", ""))
+    ask_agency = services.lms_agency(launch.launch) is None
+    if not ask_agency:
+        del form.agency  # the LMS says which agency: the learner is not asked
     if request.method == "POST":
         if not form.validate():
-            return render_template("learner/about_you.html", form=form, lang=launch.locale), 400
-        services.save_about_you(launch.launch.participant, form.country.data, form.agency.data)
+            return render_template("learner/about_you.html", form=form, lang=launch.locale,
+                                   ask_agency=ask_agency), 400
+        services.save_about_you(launch.launch.participant, form.country.data,
+                                form.agency.data if ask_agency else None)
         return redirect(services.safe_next(form.next.data, home_url, home_url), code=303)
-    return render_template("learner/about_you.html", form=form, lang=launch.locale)
+    return render_template("learner/about_you.html", form=form, lang=launch.locale, ask_agency=ask_agency)
 
 
 @bp.post("/language")
@@ -206,10 +215,11 @@ def language() -> Response:
     participant = current().launch.participant
     if participant is None:
         raise BadRequest(_("This launch names no user, so the language cannot be kept."))
+    home_url = url_for("learner.home")
+    target = services.safe_next(form.next.data, home_url, home_url)  # a bad `next` changes nothing
     participant.chosen_locale = form.locale.data
     db.session.flush()
-    home_url = url_for("learner.home")
-    return redirect(services.safe_next(form.next.data, home_url, home_url), code=303)
+    return redirect(target, code=303)
 
 
 # -- helpers --------------------------------------------------------------------------------------

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Callable
 
 from flask import Blueprint, g
 from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy import select
 
+from ..courses.models import Enrolment
 from ..errors import Forbidden, LaunchExpired
 from ..extensions import db
 from ..models_base import utcnow
@@ -22,6 +25,7 @@ class CurrentLaunch:
 
     launch: Launch
     ref: str
+    #: what this request may do: the launch's role, lowered to the person's newest role in the course
     access: Access
 
     @property
@@ -46,7 +50,14 @@ def load_launch(ref: str) -> CurrentLaunch:
     launch = db.session.get(Launch, launch_id)
     if launch is None or launch.expires_at <= utcnow():
         raise LaunchExpired(_("This session has ended. Open the activity again from your LMS."))
-    return CurrentLaunch(launch=launch, ref=ref, access=Access[launch.role.upper()])
+    access = Access[launch.role.upper()]
+    if access > Access.LEARNER and launch.course_id is not None and launch.participant_id is not None:
+        # a later launch in this course (as a learner, say) is the LMS's newest word on the person's role
+        newest = db.session.scalar(select(Enrolment.role).where(
+            Enrolment.course_id == launch.course_id, Enrolment.participant_id == launch.participant_id))
+        if newest is not None and newest.upper() in Access.__members__:
+            access = min(access, Access[newest.upper()])
+    return CurrentLaunch(launch=launch, ref=ref, access=access)
 
 
 def current() -> CurrentLaunch:
@@ -78,8 +89,18 @@ def launch_required(access: Access = Access.LEARNER) -> Callable:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             launch = current()
             if launch.access < access:
+                if Access[launch.launch.role.upper()] >= access:
+                    raise Forbidden(_("Your role in this course has changed since this page was opened. "
+                                      "Open the activity again from your LMS."))
                 raise Forbidden(_("This page is only for %(who)s. Your LMS launched you as: %(role)s.",
                                   who=_PAGE_FOR[access], role=_ROLE[launch.access]))
+            if access > Access.LEARNER:
+                staff_ttl = runtime().settings.staff_ttl
+                if launch.launch.created_at + timedelta(seconds=staff_ttl) <= utcnow():
+                    # staff pages show names and emails: they need a launch the LMS made recently
+                    raise LaunchExpired(_("Staff pages need a recent launch (within %(minutes)s minutes), so "
+                                          "that a changed role counts. Open the activity again from your LMS.",
+                                          minutes=max(1, staff_ttl // 60)))
             return view(*args, **kwargs)
 
         return wrapper

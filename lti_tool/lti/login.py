@@ -24,6 +24,19 @@ from .validation import LoginState
 
 #: login parameters we keep to restart the login in a new window when cookies are blocked
 RELAUNCH_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id", "lti_deployment_id")
+#: the longest value accepted for each login parameter, in bytes (Moodle sends tens of bytes): every
+#: one is stored with the login's state and echoed in the redirect to the LMS, before anyone is known
+LOGIN_PARAM_LIMITS = {"iss": 1024, "login_hint": 2048, "lti_message_hint": 2048, "target_link_uri": 2048,
+                      "client_id": 255, "lti_deployment_id": 255, "lti_storage_target": 128}
+
+
+def check_login_sizes(params: Mapping[str, str]) -> None:
+    """Refuse (413, naming it) a login parameter longer than its limit, before anything is stored."""
+    for name, limit in LOGIN_PARAM_LIMITS.items():
+        value = params.get(name)
+        if value and len(value.encode("utf-8", "surrogatepass")) > limit:
+            raise LaunchError(f"The login request's {name} is longer than {limit} bytes, so it was refused. "
+                              "Start the activity from the LMS again.", status=413)
 
 
 @dataclass(frozen=True)
@@ -116,6 +129,7 @@ def begin_login(
     params: Mapping[str, str], *, launch_url: str, store: StateStore, settings: Settings
 ) -> LoginStart:
     """Validate the login initiation and remember state and nonce for the launch that follows."""
+    check_login_sizes(params)
     issuer = (params.get("iss") or "").strip()
     login_hint = params.get("login_hint") or ""
     target_link_uri = (params.get("target_link_uri") or "").strip()

@@ -28,7 +28,7 @@ from ..config import Settings
 from ..errors import LaunchError
 from ..platforms.directory import PlatformInfo, directory
 from .claims import Claim, MessageType
-from .keysets import PlatformKeySets
+from ..lms.keysets import PlatformKeySets
 from .tool_conf import DbToolConf
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,8 @@ class EmmMessageLaunch(FlaskMessageLaunch):
             signature = _b64decode(parts[2])
         except (ValueError, TypeError):
             raise LaunchError("The id_token cannot be decoded: it is not valid base64url JSON.") from None
+        except RecursionError:  # JSON nested thousands deep: refused, not a 500
+            raise LaunchError("The id_token's JSON is nested too deeply to be read.") from None
         if not isinstance(header, dict) or not isinstance(body, dict):
             raise LaunchError("The id_token's header or payload is not a JSON object.")
         alg = header.get("alg")

@@ -11,7 +11,7 @@ from ..errors import LaunchError
 from ..keys.services import public_jwks
 from ..runtime import runtime
 from ..platforms.directory import directory
-from ..platforms.registration import register_dynamically
+from ..platforms.registration import find_invite, register_dynamically
 from .launching import complete_launch
 from .login import begin_login, is_http_origin, origin_of, relaunch_params, state_cookie, state_cookie_name, state_cookie_removal
 from .urls import lti_urls
@@ -131,12 +131,13 @@ def _platform_auth_url(login_state: LoginState) -> str:
 def register(code: str) -> Response:
     """LTI Dynamic Registration: the LMS opens the invitation link with its configuration URL and
     a registration token; the tool registers itself and records the platform (platforms/registration.py)."""
+    rt = runtime()
+    invite = find_invite(rt.state_store, code)  # an unknown link gets a plain refusal, framed by nobody
     configuration = request.args.get("openid_configuration", "")
     origin = origin_of(configuration)
     if is_http_origin(origin):
         g.emm_frame_origin = origin  # the LMS shows this page (and its errors) in a frame of its own
-    rt = runtime()
-    done = register_dynamically(rt.http, rt.state_store, code=code, openid_configuration=configuration,
+    done = register_dynamically(rt.state_store, code=code, invite=invite, openid_configuration=configuration,
                                 registration_token=request.args.get("registration_token") or None)
     return current_app.make_response(render_template(
         "lti/registered.html", platform=done.platform, deployment_id=done.deployment_id,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -25,6 +25,9 @@ class Platform(db.Model):
     key_set_url: Mapped[str] = mapped_column(String(1024))
     #: `aud` for client assertions when the token endpoint wants something other than its URL
     auth_audience: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    #: hosts (`host` or `host:port`) the platform's services may live on besides its registered URLs'
+    #: (Canvas: the institution's domain); the LMS seam calls no other host for this platform
+    service_hosts: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     deployments: Mapped[list["Deployment"]] = relationship(

@@ -12,7 +12,7 @@ from flask import Flask
 
 from e2e_support import browse_launch
 from learner_helpers import Learner, submit_quiz
-from lti_tool.grades import tokens
+from lti_tool.lms import tokens
 from lti_tool.grades.worker import GradeWorker, RetryPolicy
 from lti_tool.runtime import runtime
 

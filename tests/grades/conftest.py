@@ -12,7 +12,7 @@ from e2e_support import browse_launch
 from grade_helpers import Target
 from lti_tool.courses.models import Participant, Placement
 from lti_tool.extensions import db
-from lti_tool.grades import tokens
+from lti_tool.lms import tokens
 from lti_tool.grades.worker import GradeWorker, RetryPolicy
 from lti_tool.platforms.models import Platform
 

@@ -12,12 +12,13 @@ from e2e_support import browse_launch
 from lti_tool.courses.models import Completion, Course, Participant, Placement
 from lti_tool.courses.roster import course_roster
 from lti_tool.extensions import db
-from lti_tool.grades import tokens
+from lti_tool.lms import tokens
 from lti_tool.grades.models import DeliveryStatus, GradeDelivery
 from lti_tool.grades.services import ScoreReport, queue_score
-from lti_tool.grades.tokens import TokenSource
+from lti_tool.lms.tokens import TokenSource
 from lti_tool.lti.claims import NRPS_SCOPE
-from lti_tool.platform_client import PlatformClient, thread_session
+from lti_tool.lms.client import PlatformClient
+from lti_tool.lms.hosts import HostPolicy
 from lti_tool.platforms.models import Platform
 
 LEARNER_AG, FACILITATOR = "4", "3"
@@ -69,7 +70,8 @@ def test_roster_pages_are_followed(app: Flask, lms) -> None:
     tokens.reset_memory()
     with app.app_context():
         course = db.session.scalar(select(Course).join(Platform).where(Platform.issuer == lms.url))
-        client = PlatformClient(thread_session(), TokenSource(app, course.platform_id))
+        client = PlatformClient(HostPolicy.for_platform(db.session.get(Platform, course.platform_id)),
+                                TokenSource(app, course.platform_id))
         members = list(client.memberships(course.memberships_url, (NRPS_SCOPE,), limit=2))
         assert len({m["user_id"] for m in members}) == len(members) >= 4   # 3 learners + facilitator, 2 a page
         roster = course_roster(course)

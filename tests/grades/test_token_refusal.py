@@ -7,9 +7,11 @@ from flask import Flask
 
 from lti_tool.courses.models import Placement
 from lti_tool.extensions import db
-from lti_tool.grades import tokens
+from lti_tool.lms import tokens
 from lti_tool.grades.models import AccessToken
-from lti_tool.platform_client import PlatformClient, thread_session
+from lti_tool.lms.client import PlatformClient
+from lti_tool.lms.hosts import HostPolicy
+from lti_tool.platforms.models import Platform
 
 
 def test_a_revoked_token_costs_one_request_for_all_processes(app: Flask, lms, make_targets) -> None:
@@ -21,7 +23,9 @@ def test_a_revoked_token_costs_one_request_for_all_processes(app: Flask, lms, ma
         db.session.commit()
     tokens.reset_memory()
     source = tokens.TokenSource(app, platform_id)
-    client = PlatformClient(thread_session(), source)
+    with app.app_context():
+        policy = HostPolicy.for_platform(db.session.get(Platform, platform_id))
+    client = PlatformClient(policy, source)
     before = lms.lms.stats.get("token_requests", 0)
 
     held = source(scopes)  # every worker process now holds this token in its memory

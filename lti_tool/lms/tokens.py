@@ -21,8 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..keys.services import sign_jwt
 from ..models_base import utcnow
-from ..platform_client import request_token, thread_session
 from ..platforms.models import Platform
+from .client import request_token
+from .hosts import HostPolicy
 from .models import AccessToken
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def _shared_token(platform_id: int, key: str, scopes: tuple[str, ...], refused: 
     platform = db.session.get(Platform, platform_id)
     db.session.commit()  # nothing stays open while we wait on the LMS
     try:
-        fresh = request_token(thread_session(), token_url=platform.auth_token_url, client_id=platform.client_id,
+        fresh = request_token(HostPolicy.for_platform(platform), token_url=platform.auth_token_url, client_id=platform.client_id,
                               audience=platform.auth_audience, scopes=scopes, sign=sign_jwt)
     except Exception:
         db.session.execute(update(AccessToken).where(AccessToken.id == row_id).values(refreshing_until=None))
