@@ -58,6 +58,10 @@ class Settings:
     #: `emm-lti serve`: addresses of the reverse proxies whose X-Forwarded-* headers are believed
     forwarded_allow_ips: str = "127.0.0.1,::1"
     log_level: str = "INFO"
+    #: countries every report lists, with 0 when they have nothing yet (the rollout's)
+    rollout_countries: tuple[str, ...] = ("AG", "GD", "VC")
+    #: IANA time zone for times shown to staff when the LMS sends none for the person
+    display_timezone: str = "America/St_Vincent"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -112,6 +116,8 @@ class Settings:
             access_log=_access_log(get("access_log")),
             forwarded_allow_ips=_forwarded_allow_ips(get("forwarded_allow_ips", "127.0.0.1,::1")),
             log_level=str(get("log_level", "INFO")).upper(),
+            rollout_countries=_countries(get("rollout_countries", "AG,GD,VC")),
+            display_timezone=_timezone(get("display_timezone", "America/St_Vincent")),
             extra=overrides.get("extra", {}),
         )
 
@@ -199,6 +205,38 @@ def _forwarded_allow_ips(raw: Any) -> str:
         except ValueError:
             raise ConfigError(f"EMM_FORWARDED_ALLOW_IPS: {item!r} is not an IP address or network") from None
     return ",".join(items)
+
+
+def _countries(raw: Any) -> tuple[str, ...]:
+    """Comma-separated ISO 3166-1 alpha-2 codes, upper-cased, each once, in the order given."""
+    from .countries import InvalidCountry, normalize_country
+
+    items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+    codes: list[str] = []
+    for item in items:
+        try:
+            code = normalize_country(str(item))
+        except InvalidCountry:
+            raise ConfigError(f"EMM_ROLLOUT_COUNTRIES: {str(item).strip()!r} is not an ISO 3166-1 alpha-2 "
+                              "country code (e.g. AG,GD,VC)") from None
+        if code and code not in codes:
+            codes.append(code)
+    return tuple(codes)
+
+
+def _timezone(raw: Any) -> str:
+    """An IANA time zone name that this machine's zone database knows."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = str(raw).strip()
+    try:
+        if not name or name.startswith("/") or ".." in name:
+            raise ValueError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"EMM_DISPLAY_TIMEZONE must be an IANA time zone such as America/St_Vincent, "
+                          f"got {name!r}") from None
+    return name
 
 
 def _int(get: Any, name: str, default: int, low: int, high: int) -> int:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..countries import country_choices
@@ -22,7 +22,7 @@ class DeepLinkForm(LaunchForm):
 
     def __init__(self, catalogue, lang: str, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.modules.choices = [SelectChoice(m.id, f"{m.id} — {m.title(lang).text}") for m in catalogue.modules]
+        self.modules.choices = [SelectChoice(m.id, m.title(lang).text) for m in catalogue.modules]
         self.country.choices = [SelectChoice("", _l("Not set: use each participant's LMS profile"))] + [
             SelectChoice(code, name) for code, name in country_choices()]
 
@@ -32,3 +32,13 @@ class ResendForm(LaunchForm):
 
     delivery_id = IntegerField(validators=[Optional()])
     scope = SelectField(choices=[SelectChoice("one"), SelectChoice("failed"), SelectChoice("all")], default="one")
+
+
+class QuizControlForm(LaunchForm):
+    """Open or close a module's quiz for the group, set its time limit or give everyone more time."""
+
+    action = SelectField(choices=[SelectChoice("open"), SelectChoice("close"), SelectChoice("limit"),
+                                  SelectChoice("extend")])
+    minutes = IntegerField(validators=[Optional()])
+    back = SelectField(choices=[SelectChoice("session"), SelectChoice("class")], default="session")
+    page = StringField(validators=[Optional(), Length(max=64)])

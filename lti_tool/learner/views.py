@@ -6,6 +6,7 @@ from the URL: another learner's attempt id or quiz key is simply not found.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,11 +14,13 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from ..content import Module
+from ..courses.course_modules import quiz_gate
 from ..errors import BadRequest, NotFound
 from ..extensions import db
 from ..forms import launch_csrf_token
 from ..lti.current import CurrentLaunch, current, launch_required, scope_to_launch
 from ..lti.roles import Access
+from ..models_base import utcnow
 from ..progress import services as progress
 from ..progress.models import Attempt, Progress
 from ..quizzes.engine import AnswerError, Paper, paper_view
@@ -79,6 +82,9 @@ def home() -> Response | tuple[str, int]:
     module_id = placement.module_id if placement else None
     module = runtime().catalogue.get(module_id) if module_id else None
     if module is not None:
+        if launch.access >= Access.FACILITATOR:
+            # a facilitator opening an activity lands on its class; "see as a learner" is one click away
+            return redirect(url_for("facilitator.module_class", module_id=module.id))
         target = url_for("learner.module", module_id=module.id)
         if launch.access == Access.LEARNER and services.needs_country_question(launch.launch):
             return redirect(url_for("learner.about_you", next=target))
@@ -98,6 +104,7 @@ def module(module_id: str) -> str:
     open_attempt = progress.open_attempt_of(outline.progress) if outline.progress else None
     return render_template("learner/module.html", module=found, lang=lang, outline=outline,
                            open_attempt=open_attempt, section=services.SECTION_LABELS[found.section],
+                           gate=quiz_gate(current().launch.course_id, found.id),
                            language_labels=services.LANGUAGE_LABELS)
 
 
@@ -130,10 +137,15 @@ def quiz(module_id: str) -> str | tuple[str, int]:
     lang = current().locale
     course_id, participant_id = _who()
     mine = progress.get_or_create_progress(course_id, participant_id, found.id)
+    gate = quiz_gate(course_id, found.id)
+    if gate.closed and progress.open_attempt_of(mine) is None:
+        # the facilitator holds the quiz for the group; an attempt already open may be finished
+        return _quiz_waiting(found, lang, mine)
     try:
         attempt = progress.open_attempt(mine, found, lang=lang, placement_id=_placement_for(found))
     except progress.NoAttemptsLeft as exc:
         return _quiz_closed(found, lang, mine, exc)
+    progress.touch(mine, "quiz")
     return _render_quiz(found, lang, mine, attempt, MultiDict())
 
 
@@ -153,6 +165,11 @@ def submit(module_id: str) -> Response | str | tuple[str, int]:
     attempt = progress.find_attempt_by_key(mine, form.attempt.data or "")
     if attempt.submitted:
         return _to_result(found, attempt)
+    gate = quiz_gate(mine.course_id, found.id)
+    if gate.too_late(attempt.created_at, utcnow()):
+        deadline = gate.deadline(attempt.created_at)
+        progress.discard_attempt(attempt)
+        return _time_up(found, lang, mine, deadline)
     try:
         answers = progress.read_answers(found, attempt, request.form,
                                         allow_unanswered=form.confirm_unanswered.data == "1")
@@ -174,6 +191,7 @@ def result(module_id: str, attempt_id: int) -> str:
     mine = _my_progress(found)
     attempt = progress.find_submitted_attempt(mine, attempt_id)
     outline = services.outline(found, lang, mine)
+    progress.touch(mine, "result")
     return render_template(
         "learner/result.html", module=found, lang=lang, outline=outline, attempt=attempt,
         percent=services.percent_display(attempt.percent), review=services.review(found, attempt, lang),
@@ -238,6 +256,7 @@ def _render_quiz(module: Module, lang: str, mine: Progress, attempt: Attempt, po
     outline = services.outline(module, lang, mine)
     return render_template(
         "learner/quiz.html", module=module, lang=lang, outline=outline, attempt=attempt, form=form,
+        deadline=quiz_gate(mine.course_id, module.id).deadline(attempt.created_at),
         questions=questions, quiz_lang=quiz_content.lang, posted=posted, error=error,
         error_text=services.answer_problem(error) if error else None,
         unanswered=unanswered or [], language_labels=services.LANGUAGE_LABELS,
@@ -248,3 +267,16 @@ def _quiz_closed(module: Module, lang: str, mine: Progress, exc: progress.NoAtte
     outline = services.outline(module, lang, mine, with_attempts=True)
     return render_template("learner/quiz_closed.html", module=module, lang=lang, outline=outline,
                            message=exc.message), exc.status
+
+
+def _quiz_waiting(module: Module, lang: str, mine: Progress) -> tuple[str, int]:
+    """The facilitator has not opened the quiz (or closed it): say so, and how to go on."""
+    outline = services.outline(module, lang, mine, with_attempts=True)
+    return render_template("learner/quiz_waiting.html", module=module, lang=lang, outline=outline), 409
+
+
+def _time_up(module: Module, lang: str, mine: Progress, deadline: Any) -> tuple[str, int]:
+    """A submission after the time limit (and its grace): not counted, no attempt used."""
+    outline = services.outline(module, lang, mine, with_attempts=True)
+    return render_template("learner/quiz_time_up.html", module=module, lang=lang, outline=outline,
+                           deadline=deadline), 409

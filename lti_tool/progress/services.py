@@ -11,6 +11,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -141,14 +142,37 @@ def page_ids(module: Module) -> list[str]:
     return [p.id for p in pages]
 
 
+#: a learner counts as active this long after their last request (session mode); a page or quiz
+#: view refreshes the row at most once per PRESENCE_REFRESH, so rereading costs no write
+PRESENCE_REFRESH = timedelta(seconds=60)
+
+
+def touch(progress: Progress, location: str) -> None:
+    """Say where the learner is now (page | quiz | result), for the facilitator's live panel.
+
+    One conditional UPDATE, only when the place changed or the last one is older than
+    PRESENCE_REFRESH: reloading the same page does not write.
+    """
+    now = utcnow()
+    if progress.location == location and progress.last_seen_at and now - progress.last_seen_at < PRESENCE_REFRESH:
+        return
+    db.session.execute(
+        update(Progress).where(Progress.id == progress.id).values(location=location, last_seen_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    progress.location, progress.last_seen_at = location, now
+
+
 def record_page_view(progress: Progress, module: Module, page_id: str) -> bool:
     """Mark a page seen and remember it for resuming; True when this view completed the module."""
     if progress.last_page_id == page_id and progress.has_seen(page_id):
+        touch(progress, "page")
         return False
     _lock(progress)
     if not progress.has_seen(page_id):
         progress.pages_seen = [*(progress.pages_seen or []), page_id]
     progress.last_page_id = page_id
+    progress.location = "page"
     completed = _complete_if_met(progress, module, attempt=None)
     if completed:
         _send_completed(progress, module, attempt=None)
@@ -238,6 +262,15 @@ def open_attempt(progress: Progress, module: Module, *, lang: str, placement_id:
     db.session.flush()
     log.info("attempt %s (#%s) drawn for progress %s", attempt.id, attempt.number, progress.id)
     return attempt
+
+
+def discard_attempt(attempt: Attempt) -> None:
+    """Drop an unsubmitted attempt (its time ran out): it used no attempt and leaves no score."""
+    if attempt.submitted_at is not None:
+        raise ValueError(f"attempt {attempt.id} was submitted; it cannot be discarded")
+    log.info("attempt %s discarded: submitted after its time limit", attempt.id)
+    db.session.delete(attempt)
+    db.session.flush()
 
 
 def paper_of(attempt: Attempt) -> Paper:

@@ -1,0 +1,60 @@
+"""Who is in a course and what the LMS (or they) said about them: the one place that reads it.
+
+A person's country and agency are kept on the participant today (the latest launch's LMS profile,
+else their own answer). Every report reads them through `learner_people` and `PERSON_COUNTRY` /
+`PERSON_AGENCY`, so moving them to the enrolment (per course) means changing this file only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from ..extensions import db
+from ..lti.roles import Access
+from .models import Enrolment, Participant
+
+#: the person's own country: the LMS profile's, else their answer to "which country do you work for"
+PERSON_COUNTRY: Any = func.coalesce(Participant.profile_country, Participant.chosen_country)
+PERSON_AGENCY: Any = Participant.agency
+LEARNER = Access.LEARNER.label
+
+
+@dataclass(slots=True)
+class Person:
+    participant_id: int | None
+    sub: str
+    name: str
+    email: str
+    #: the person's own country (None: not given, or for a roster member not known yet)
+    country: str | None
+    agency: str | None
+    #: False for a roster member who has never opened an EMM2.0 activity
+    launched: bool = True
+    last_launch_at: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or f"user {self.sub}"
+
+
+def learner_people(course_id: int, participant_id: int | None = None) -> list[Person]:
+    """Learners who launched in the course (one of them when `participant_id` is given), by name."""
+    query = (select(Participant.id, Participant.sub, Participant.name, Participant.email, PERSON_COUNTRY,
+                    PERSON_AGENCY, Enrolment.last_launch_at)
+             .join(Enrolment, and_(Enrolment.participant_id == Participant.id, Enrolment.course_id == course_id))
+             .where(Enrolment.role == LEARNER)
+             .order_by(Participant.name, Participant.id))
+    if participant_id is not None:
+        query = query.where(Participant.id == participant_id)
+    return [Person(pid, sub, name or "", email or "", country, agency, True, last)
+            for pid, sub, name, email, country, agency, last in db.session.execute(query)]
+
+
+def learner_condition(course_id_column: Any, participant_id_column: Any) -> Any:
+    """SQL: the participant is a learner of the course (staff's own quiz attempts are left out)."""
+    return select(Enrolment.id).where(
+        Enrolment.course_id == course_id_column, Enrolment.participant_id == participant_id_column,
+        Enrolment.role == LEARNER).exists()
