@@ -20,7 +20,7 @@ from typing import Any, Iterable, Sequence
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
-CSV_TYPE = "text/csv; charset=utf-8"
+CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: characters XML 1.0 cannot hold (openpyxl refuses them); LMS names could carry them
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -138,7 +138,11 @@ def quiz(module_id: str) -> str | tuple[str, int]:
     course_id, participant_id = _who()
     mine = progress.get_or_create_progress(course_id, participant_id, found.id)
     gate = quiz_gate(course_id, found.id)
-    if gate.closed and progress.open_attempt_of(mine) is None:
+    drawn = progress.open_attempt_of(mine)
+    if drawn is not None and gate.too_late(drawn.created_at, utcnow()):
+        progress.discard_attempt(drawn)  # its time ran out unsubmitted: it used no attempt
+        drawn = None
+    if gate.closed and drawn is None:
         # the facilitator holds the quiz for the group; an attempt already open may be finished
         return _quiz_waiting(found, lang, mine)
     try:
@@ -167,9 +171,8 @@ def submit(module_id: str) -> Response | str | tuple[str, int]:
         return _to_result(found, attempt)
     gate = quiz_gate(mine.course_id, found.id)
     if gate.too_late(attempt.created_at, utcnow()):
-        deadline = gate.deadline(attempt.created_at)
-        progress.discard_attempt(attempt)
-        return _time_up(found, lang, mine, deadline)
+        # refused, nothing written; the next visit to the quiz discards this attempt and draws another
+        return _time_up(found, lang, mine, gate.deadline(attempt.created_at))
     try:
         answers = progress.read_answers(found, attempt, request.form,
                                         allow_unanswered=form.confirm_unanswered.data == "1")

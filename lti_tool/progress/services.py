@@ -265,10 +265,10 @@ def open_attempt(progress: Progress, module: Module, *, lang: str, placement_id:
 
 
 def discard_attempt(attempt: Attempt) -> None:
-    """Drop an unsubmitted attempt (its time ran out): it used no attempt and leaves no score."""
+    """Drop an unsubmitted attempt whose time ran out: it used no attempt and leaves no score."""
     if attempt.submitted_at is not None:
         raise ValueError(f"attempt {attempt.id} was submitted; it cannot be discarded")
-    log.info("attempt %s discarded: submitted after its time limit", attempt.id)
+    log.info("attempt %s discarded: its time limit ran out", attempt.id)
     db.session.delete(attempt)
     db.session.flush()
 
