@@ -25,7 +25,7 @@ from ..progress.services import page_ids
 #: how recent a learner's last view must be to count as "active now"
 ACTIVE_WINDOW = timedelta(minutes=2)
 #: how often the panel asks again (the page's script reads it from the markup)
-POLL_SECONDS = 3
+POLL_SECONDS = 2
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The learner pages in headless Chromium: axe-core audits, the phone width, and a keyboard-only
 module completion inside the demo LMS's iframe (the tool on another site than the LMS).
 
-axe-core is the copy shipped inside the axe-selenium-python package (no npm, no network).
+axe-core (4.x) is the copy shipped inside the axe-playwright-python package (no npm, no network).
 """
 from __future__ import annotations
 
