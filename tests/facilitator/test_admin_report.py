@@ -65,7 +65,7 @@ def test_the_report_counts_each_person_once(cohort) -> None:
     assert row_of(lines, "Grenada (GD)") == "Grenada (GD) 2 2 1 50% 2 1 50%"
     assert row_of(lines, "Saint Vincent and the Grenadines (VC)") == "Saint Vincent and the Grenadines (VC) 0 0 0 — 0 0 —"
     assert row_of(lines, "All (each person once)") == "All (each person once) 3 3 2 67% 3 2 67%"
-    assert "2 courses 3 learners 2 module completions" in text(page.text)
+    assert "2 courses 3 people 2 module completions" in text(page.text)
     matrix = page.text.split('id="matrix"')[1].split("</table>")[0]
     assert "The Global Context of Migration" in matrix and "1 / 2" in row_of(matrix, "Grenada (GD)")
 
