@@ -31,9 +31,11 @@ from ..progress.services import page_ids
 from ..quizzes.scoring import display_percent
 from .status import Cell, Delivery, Rates, Status, quiz_counts_for, settle
 
-#: most grid cells on one page of the course overview (about 25 learners of 20 modules): the page,
-#: charts included, stays under 50 KB on a slow link
-CELLS_PER_PAGE = 500
+#: most grid cells on one page of the course overview (12 learners of 20 modules, 48 of 5): the
+#: page, charts and stylesheets included, stays under 50 KB on a slow link
+CELLS_PER_PAGE = 240
+#: learners per page of a module's class (a live session has a few dozen; a cohort of 500 pages)
+CLASS_PAGE = 60
 #: country keys besides ISO codes: people who launched without giving one, and roster members
 #: whose country the LMS does not say
 NOT_GIVEN, NOT_KNOWN = "", "?"
@@ -105,7 +107,7 @@ class Dashboard:
 
     def page(self, rows: list[Row], number: int) -> tuple[list[Row], int, int]:
         """One page of rows, the number of pages and the page number actually shown."""
-        size = max(10, min(100, CELLS_PER_PAGE // max(1, len(self.modules))))
+        size = max(10, min(CLASS_PAGE, CELLS_PER_PAGE // max(1, len(self.modules))))
         pages = max(1, -(-len(rows) // size))
         number = min(max(1, number), pages)
         return rows[(number - 1) * size: number * size], pages, number
@@ -141,18 +143,24 @@ def activity_countries(course_id: int) -> dict[str, str]:
 # -- the builder ----------------------------------------------------------------------------------
 
 def build_dashboard(course: Course, catalogue: Any, roster: Roster, *, modules: list[Any] | None = None,
-                    participant_id: int | None = None, with_details: bool = False) -> Dashboard:
-    """Every learner x module of the course (or of `modules`, or one learner's), with the roll-ups."""
+                    participant_id: int | None = None, with_details: bool = False,
+                    with_times: bool = True) -> Dashboard:
+    """Every learner x module of the course (or of `modules`, or one learner's), with the roll-ups.
+
+    `with_times=False` leaves out when each result started, was last seen and completed: the
+    course overview's grid does not show them, and reading 30,000 timestamps is most of its cost.
+    """
     modules = course_modules(course, catalogue) if modules is None else modules
     index = {m.id: i for i, m in enumerate(modules)}
     people = learner_people(course.id, participant_id)
     if participant_id is None:
         people += _not_launched(roster, {p.sub for p in people})
-    rows = [Row(p, [Cell(pages_total=len(page_ids(m))) for m in modules]) for p in people]
+    totals = [len(page_ids(m)) for m in modules]
+    rows = [Row(p, [Cell(total) for total in totals]) for p in people]
     by_id = {r.participant_id: r for r in rows if r.participant_id is not None}
     scope = _Scope(course.id, list(index), participant_id)
 
-    _fill_progress(by_id, index, modules, scope)
+    _fill_progress(by_id, index, modules, scope, with_times)
     _fill_open_attempts(by_id, index, scope)
     _fill_completions(by_id, index, scope)
     failed, pending = _fill_deliveries(by_id, index, scope, with_details)
@@ -181,16 +189,18 @@ def _not_launched(roster: Roster, launched: set[str]) -> list[Person]:
     return sorted(extra, key=lambda p: p.display_name.casefold())
 
 
-def _fill_progress(rows: dict[int, Row], index: dict[str, int], modules: list[Any], scope: _Scope) -> None:
+def _fill_progress(rows: dict[int, Row], index: dict[str, int], modules: list[Any], scope: _Scope,
+                   with_times: bool) -> None:
     # json_array_length exists in SQLite and PostgreSQL: count pages there instead of decoding 10,000 lists
     positions = [{pid: n for n, pid in enumerate(page_ids(m), 1)} for m in modules]
     shown: dict[tuple[float, int], int] = {}  # the same scores recur: display_percent once each
-    for (pid, module_id, pages_seen, last_page, started, seen, completed, used, score, passed,
-         location) in db.session.execute(
+    times = (Progress.started_at, Progress.last_seen_at, Progress.completed_at) if with_times else ()
+    for (pid, module_id, pages_seen, last_page, done, used, score, passed, location,
+         *moments) in db.session.execute(
             select(Progress.participant_id, Progress.module_id, func.json_array_length(Progress.pages_seen),
-                   Progress.last_page_id, Progress.started_at, Progress.last_seen_at, Progress.completed_at,
-                   Progress.attempts_used, func.coalesce(Progress.score_percent, Progress.best_percent),
-                   Progress.passed, Progress.location)
+                   Progress.last_page_id, Progress.completed_at.is_not(None), Progress.attempts_used,
+                   func.coalesce(Progress.score_percent, Progress.best_percent), Progress.passed,
+                   Progress.location, *times)
             .where(*scope.where(Progress.course_id, Progress.module_id, Progress.participant_id))):
         row, at = rows.get(pid), index.get(module_id)
         if row is None or at is None:
@@ -198,8 +208,10 @@ def _fill_progress(rows: dict[int, Row], index: dict[str, int], modules: list[An
         cell = row.cells[at]
         cell.pages_read = pages_seen or 0
         cell.page = positions[at].get(last_page, 0) if last_page else 0
-        cell.started_at, cell.last_seen_at, cell.completed_at = started, seen, completed
-        cell.completed = completed is not None
+        cell.begun = True
+        if moments:
+            cell.started_at, cell.last_seen_at, cell.completed_at = moments
+        cell.completed = bool(done)
         cell.attempts_used = used or 0
         if score is not None:
             key = (score, modules[at].pass_mark)
@@ -275,17 +287,22 @@ def _roll_up(rows: list[Row], modules: list[Any]) -> tuple[list[Tally], list[Tal
     for row in rows:
         seen: set[str] = set()
         for cell, tally in zip(row.cells, per_module):
-            country = countries.setdefault(cell.country or NOT_GIVEN, Tally(cell.country or NOT_GIVEN))
-            if country.key not in seen:
-                seen.add(country.key)
+            key = cell.country or NOT_GIVEN
+            country = countries.get(key)
+            if country is None:
+                country = countries[key] = Tally(key)
+            if key not in seen:
+                seen.add(key)
                 country.learners += 1
             tally.learners += 1
+            started, took, completed, passed = cell.status is not Status.NOT_STARTED, cell.attempts_used > 0, \
+                cell.completed, cell.passed
             for each in (country, tally, totals):
                 each.results += 1
-                each.started += cell.started
-                each.took_quiz += cell.took_quiz
-                each.completed += cell.completed
-                each.passed += cell.passed
+                each.started += started
+                each.took_quiz += took
+                each.completed += completed
+                each.passed += passed
         if not row.cells:
             key = _person_key(row.person)
             countries.setdefault(key, Tally(key)).learners += 1

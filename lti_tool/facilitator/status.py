@@ -75,6 +75,8 @@ class Cell:
     last_seen_at: datetime | None = None
     location: str | None = None
     delivery: Delivery | None = None
+    #: a progress row exists (the learner opened a page or the quiz)
+    begun: bool = False
 
     @property
     def started(self) -> bool:
@@ -127,7 +129,7 @@ def settle(cell: Cell, module: Any, quiz_counts: bool) -> None:
             cell.status = Status.NO_ATTEMPTS
         else:
             cell.status = Status.FAILED
-    elif cell.started_at is not None:
+    elif cell.begun:
         cell.status = Status.READING
     if cell.attempts_left is None and cell.attempts_used == 0:
         cell.attempts_left = attempts_left(0, module)

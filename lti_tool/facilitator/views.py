@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from ..content import Module
 from ..countries import InvalidCountry, normalize_country
@@ -45,6 +46,13 @@ def status_short(cell: Any) -> str:
 
 
 @bp.app_template_global()
+def grid_cell(cell: Any) -> Markup:
+    """One cell of the course grid; built here, not in a macro: a page has 500 of them."""
+    mark = ' <b class="tag-grade">!</b>' if cell.delivery and cell.delivery.status != "delivered" else ""
+    return Markup(f'<td class="st-{cell.status}">{escape(short_words(cell))}{mark}</td>')
+
+
+@bp.app_template_global()
 def gate_words(gate: Any) -> str:
     from .session import gate_text
 
@@ -56,7 +64,7 @@ def gate_words(gate: Any) -> str:
 def dashboard() -> str:
     """The course overview: every module and learner, by country and by module, with charts."""
     course = _course()
-    board = build_dashboard(course, runtime().catalogue, course_roster(course))
+    board = build_dashboard(course, runtime().catalogue, course_roster(course), with_times=False)
     country, agency = _country_filter(request.args.get("country")), _agency_filter(request.args.get("agency"))
     rows, pages, page = board.page(board.filtered(country, agency), request.args.get("page", 1, type=int))
     return render_template(
@@ -74,10 +82,11 @@ def module_class(module_id: str) -> str:
     board = build_dashboard(course, runtime().catalogue, course_roster(course), modules=[module])
     country, agency = _country_filter(request.args.get("country")), _agency_filter(request.args.get("agency"))
     status = _status_filter(request.args.get("status"))
-    rows = board.filtered(country, agency, status)
+    rows, pages, page = board.page(board.filtered(country, agency, status), request.args.get("page", 1, type=int))
     cells = [r.cells[0] for r in board.rows]
     return render_template(
-        "facilitator/module.html", board=board, module=module, rows=rows, country=country, agency=agency,
+        "facilitator/module.html", board=board, module=module, rows=rows, pages=pages, page=page,
+        country=country, agency=agency,
         status=status, lang=current().locale, course=course, counts=status_counts(cells),
         bands=score_bands(cells, module.pass_mark), status_labels=STATUS_LABELS,
         placed=module in course_modules(course, runtime().catalogue), gate=quiz_gate(course.id, module.id),
