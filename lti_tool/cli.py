@@ -5,7 +5,6 @@ Bad arguments exit with status 2 and a message naming the field, as click does f
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from typing import Any, Callable
 
@@ -29,18 +28,12 @@ def _create_app() -> Flask:
         raise click.UsageError(str(exc)) from None
 
 
-def configure_logging(level: str | None = None) -> None:
-    """Configure logging once, at the entry point; modules only get named loggers."""
-    logging.basicConfig(
-        level=(level or os.environ.get("EMM_LOG_LEVEL", "INFO")).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
 class _Group(FlaskGroup):
     def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click API
-        configure_logging()
+        from .config import log_options
+        from .logs import configure_logging
+
+        configure_logging(*log_options())  # the one place logging is set up, for every command
         return super().main(*args, **kwargs)
 
 
@@ -135,12 +128,18 @@ def _loopback_or_fail(host: str, what: str) -> None:
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, workers: int, threads: int) -> None:
-    """Run the production server (gunicorn)."""
-    from .server import run_gunicorn
+    """Run the production server (gunicorn; config/gunicorn.conf.py has the same settings)."""
+    from .config import ConfigError, Settings
+    from .server import prepare_metrics_dir, run_gunicorn
 
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    prepare_metrics_dir(settings)  # before the app (and prometheus_client) is loaded
     app = _ScriptInfoProxy.load_app(ctx)
     init_database(app)
-    run_gunicorn(host=host, port=port, workers=workers, threads=threads)
+    run_gunicorn(host=host, port=port, workers=workers, threads=threads, settings=settings)
 
 
 @main.command("demo")

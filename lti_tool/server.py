@@ -1,10 +1,25 @@
-"""Run the app under gunicorn from Python, so `emm-lti serve` needs no separate config file."""
+"""Run the app under gunicorn from Python, so `emm-lti serve` needs no separate config file.
+
+`config/gunicorn.conf.py` writes the same settings out for operators who start gunicorn themselves
+(`gunicorn -c config/gunicorn.conf.py`); a test checks that the two agree.
+"""
 from __future__ import annotations
 
+import logging
 import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+
+from .config import Settings
+
+log = logging.getLogger(__name__)
+
+#: gunicorn's default line plus the time taken and the request id; paths are redacted (logs.GunicornLogger)
+ACCESS_LOG_FORMAT = ('%({x-forwarded-for}i)s %(h)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" '
+                     '%(M)sms rid=%({x-request-id}o)s')
 
 
 class _Gunicorn(BaseApplication):
@@ -22,7 +37,7 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-def _start_embedded_worker(worker: Any) -> None:
+def post_worker_init(worker: Any) -> None:
     """gunicorn hook: each web worker process runs a grade delivery thread (the embedded default)."""
     app = worker.wsgi
     if app.config["EMM"].embedded_worker:
@@ -31,7 +46,64 @@ def _start_embedded_worker(worker: Any) -> None:
         start_embedded_worker(app)
 
 
-def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+def child_exit(_server: Any, worker: Any) -> None:
+    """gunicorn hook: a web worker exited; its live gauges leave the metrics (multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def prepare_metrics_dir(settings: Settings) -> Path | None:
+    """Give this gunicorn master and its workers a fresh metrics folder in the instance folder.
+
+    prometheus_client's multiprocess mode: each worker writes its counters to files there and
+    /metrics adds them up, so a scrape sees every worker whichever one answers. Must run before
+    prometheus_client is imported (it reads PROMETHEUS_MULTIPROC_DIR once). Folders left by masters
+    that are gone are removed.
+    """
+    if not settings.metrics:
+        return None
+    root = settings.instance_path / "metrics"
+    root.mkdir(mode=0o700, exist_ok=True)
+    for old in root.glob("web-*"):
+        pid = old.name.removeprefix("web-")
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = root / f"web-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def settings_options(settings: Settings | None = None) -> dict[str, Any]:
+    """The gunicorn settings that come from EMM_* settings (defaults when `settings` is None)."""
+    access_log = settings.access_log if settings else None
+    level = settings.log_level if settings else "INFO"
+    allow = settings.forwarded_allow_ips if settings else "127.0.0.1"
+    return {
+        "accesslog": access_log,
+        "access_log_format": ACCESS_LOG_FORMAT,
+        "errorlog": "-",
+        "loglevel": level.lower(),
+        "logger_class": "lti_tool.logs.GunicornLogger",
+        "forwarded_allow_ips": allow,
+    }
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int,
+                     settings: Settings | None = None) -> dict[str, Any]:
     """The settings `serve` uses; the launch benchmark serves its baseline with the same ones."""
     return {
         "bind": f"{host}:{port}",
@@ -41,18 +113,16 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "timeout": 30,
         "graceful_timeout": 20,
         "keepalive": 5,
-        "accesslog": os.environ.get("EMM_ACCESS_LOG") or None,
-        "errorlog": "-",
-        "loglevel": os.environ.get("EMM_LOG_LEVEL", "info").lower(),
-        "forwarded_allow_ips": os.environ.get("EMM_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        **settings_options(settings),
     }
 
 
-def serve_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
-    """`emm-lti serve`: the shared settings plus the embedded grade worker."""
-    return {**gunicorn_options(host, port, workers, threads), "post_worker_init": _start_embedded_worker}
+def serve_options(host: str, port: int, workers: int, threads: int, settings: Settings | None = None) -> dict[str, Any]:
+    """`emm-lti serve`: the shared settings plus the embedded grade worker and the metrics hook."""
+    return {**gunicorn_options(host, port, workers, threads, settings),
+            "post_worker_init": post_worker_init, "child_exit": child_exit}
 
 
-def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
+def run_gunicorn(host: str, port: int, workers: int, threads: int, settings: Settings | None = None) -> None:
     """Block serving until SIGTERM/SIGINT."""
-    _Gunicorn(serve_options(host, port, workers, threads)).run()
+    _Gunicorn(serve_options(host, port, workers, threads, settings)).run()

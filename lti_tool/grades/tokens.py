@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..keys.services import sign_jwt
 from ..models_base import utcnow
+from ..monitoring import metrics
 from ..platform_client import request_token, thread_session
 from ..platforms.models import Platform
 from .models import AccessToken
@@ -111,7 +112,9 @@ def _shared_token(platform_id: int, key: str, scopes: tuple[str, ...], refused: 
     try:
         fresh = request_token(thread_session(), token_url=platform.auth_token_url, client_id=platform.client_id,
                               audience=platform.auth_audience, scopes=scopes, sign=sign_jwt)
+        metrics.token_request(ok=True)
     except Exception:
+        metrics.token_request(ok=False)
         db.session.execute(update(AccessToken).where(AccessToken.id == row_id).values(refreshing_until=None))
         db.session.commit()
         raise

@@ -24,6 +24,7 @@ from ..courses.models import Course, Placement
 from ..extensions import db
 from ..lti.claims import AgsScope
 from ..models_base import utcnow
+from ..monitoring import metrics
 from ..platform_client import (PlatformClient, PlatformError, PlatformRejected, PlatformUnavailable,
                                thread_session)
 from .lineitems import resolve_lineitem
@@ -57,11 +58,11 @@ class Outcome:
 
 
 class GradeWorker:
-    def __init__(self, app: Flask, *, batch: int = 20, lease: float = 120.0, policy: RetryPolicy | None = None,
+    def __init__(self, app: Flask, *, batch: int = 20, lease: float | None = None, policy: RetryPolicy | None = None,
                  name: str | None = None):
         self.app = app
         self.batch = batch
-        self.lease = lease
+        self.lease = lease if lease is not None else app.config["EMM"].grade_lease
         self.policy = policy or RetryPolicy(app.config["EMM"].grade_retry_base, app.config["EMM"].grade_retry_cap)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
 
@@ -154,8 +155,10 @@ class GradeWorker:
                     delivery.status = DeliveryStatus.FAILED
                     delivery.last_error = error.reason
                     log.warning("delivery %s failed for good: %s", delivery_id, error.reason)
-                status = delivery.status
+                status, owed_since = delivery.status, delivery.created_at
                 db.session.commit()
+                metrics.delivery({DeliveryStatus.DELIVERED: "delivered", DeliveryStatus.PENDING: "retry",
+                                  DeliveryStatus.FAILED: "failed"}.get(status, "superseded"), owed_since)
                 return status
             except Exception:
                 db.session.rollback()
