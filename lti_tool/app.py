@@ -145,6 +145,7 @@ def register_error_handlers(app: Flask) -> None:
             log.exception("cannot render the error page")
             return f"{title}: {message}", status
 
+    from .logs import redact_path
     from .monitoring import metrics
     from .monitoring.outages import service_down
 
@@ -164,7 +165,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(EmmError)
     def _emm_error(exc: EmmError) -> tuple[str, int]:
-        log.info("refused %s %s: %s %s", request.method, request.path, exc.status, exc.message)
+        log.info("refused %s %s: %s %s", request.method, redact_path(request.path), exc.status, exc.message)
         metrics.refused(getattr(exc, "reason", None) or _reason_of(exc))
         return render_error(exc.status, exc.title, exc.message)
 
@@ -182,7 +183,7 @@ def register_error_handlers(app: Flask) -> None:
         service = service_down(exc)
         if service:
             return unavailable(service, exc)
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        log.exception("unexpected error on %s %s", request.method, redact_path(request.path))
         return render_error(500, _("Something went wrong on our side"),
                             _("The error was logged. Please try again, or open the activity again from your LMS."))
 

@@ -102,10 +102,14 @@ class Settings:
             raise ConfigError("EMM_METRICS is on: set EMM_METRICS_TOKEN to a random token of at least 24 "
                               "characters (e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`); "
                               "the metrics are never served without one")
+        secret_key = get("secret_key") or _load_or_create_secret(instance_path)
+        for name, value in (("SECRET_KEY", secret_key), ("DATABASE_URL", database_url), ("METRICS_TOKEN", metrics_token)):
+            if value and PLACEHOLDER in str(value):
+                raise ConfigError(f"EMM_{name} still holds the example's {PLACEHOLDER}: set a real value")
         return cls(
             instance_path=instance_path,
             database_url=database_url,
-            secret_key=get("secret_key") or _load_or_create_secret(instance_path),
+            secret_key=secret_key,
             cache_url=cache_url,
             modules_path=Path(modules_path).resolve() if modules_path else None,
             clock_leeway=_int(get, "clock_leeway", 30, 0, 300),
@@ -161,6 +165,8 @@ class Settings:
 
 #: variables the test suite reads (EMM_TEST_DATABASE_URL, EMM_TEST_REDIS_URL …); not settings of the tool
 _TEST_PREFIX = ENV_PREFIX + "TEST_"
+#: what config/.env.example writes where a real value must go
+PLACEHOLDER = "CHANGE-ME"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 

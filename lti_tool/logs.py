@@ -33,9 +33,9 @@ def request_id_from(header: str | None) -> str:
 
 
 def redact_path(text: str) -> str:
-    """`/l/<launch reference>/…` becomes `/l/…/…` (in a path, a request line or a Referer): logs must
+    """`/l/<launch reference>/…` becomes `/l/<ref>/…` (in a path, a request line or a Referer): logs must
     not carry the reference, which opens the learner's or facilitator's pages."""
-    return _REF_IN_PATH.sub("/l/…", text)
+    return _REF_IN_PATH.sub("/l/<ref>", text)
 
 
 class RequestIdFilter(logging.Filter):
