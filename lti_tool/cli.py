@@ -121,7 +121,7 @@ def _loopback_or_fail(host: str, what: str) -> None:
         fail(f"--host: {what} runs on loopback only (127.0.0.1 or localhost), got {host!r}")
 
 
-@main.command("serve")
+@main.command("serve", with_appcontext=False)  # the metrics folder must exist before the app loads
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes.")
