@@ -179,8 +179,8 @@ class PostgresCluster:
 class RedisServer(Process):
     """redis-server on a free loopback port, nothing saved to disk."""
 
-    def __init__(self, cwd: Path):
-        self.port = free_port()
+    def __init__(self, cwd: Path, port: int | None = None):
+        self.port = port or free_port()
         super().__init__("redis", ["redis-server", "--port", str(self.port), "--bind", HOST, "--save", "",
                                    "--appendonly", "no", "--dir", str(cwd)], tool_env(), cwd)
 

@@ -25,6 +25,7 @@ from ..extensions import db
 from ..lti.claims import AgsScope
 from ..models_base import utcnow
 from ..monitoring import metrics
+from ..monitoring.outages import service_down
 from ..platform_client import (PlatformClient, PlatformError, PlatformRejected, PlatformUnavailable,
                                thread_session)
 from .lineitems import resolve_lineitem
@@ -212,11 +213,17 @@ class GradeWorker:
             try:
                 outcome = self.run_once()
                 busy = outcome.delivered + outcome.retried + outcome.failed
-            except Exception:
-                log.exception("grade worker %s: claim failed; retrying", self.name)
-                busy = 0
-            if not busy:
-                stop.wait(self.next_due_in(idle))
+                pause = 0.0 if busy else self.next_due_in(idle)
+            except Exception as exc:
+                # the database restarting is an outage to wait out, not a reason to stop delivering
+                if service_down(exc):
+                    log.warning("grade worker %s: the %s is not answering; trying again in %g s", self.name,
+                                service_down(exc).replace("_", " "), idle)
+                else:
+                    log.exception("grade worker %s: claim failed; retrying", self.name)
+                pause = idle
+            if pause:
+                stop.wait(pause)
         log.info("grade worker %s stopped", self.name)
 
 
