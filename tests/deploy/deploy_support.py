@@ -46,13 +46,25 @@ def shell_commands(markdown: str) -> list[list[str]]:
 
 
 def emm_lti_invocations(commands: list[list[str]]) -> list[list[str]]:
-    """Every `emm-lti …` in those commands (after `sudo -u USER`, `env A=B`, `docker compose exec X`)."""
+    """Every `emm-lti …` run by those commands: directly, after `sudo [-u USER]`, `env A=B …`, or in a
+    container (`docker compose … exec|run [--rm] SERVICE emm-lti …`). `emm-lti-admin …`
+    (config/emm-lti-admin) counts as the `emm-lti …` it runs."""
     found = []
     for words in commands:
-        for at, word in enumerate(words):
-            if Path(word).name == "emm-lti":
-                found.append(words[at:])
-                break
+        at = 0
+        while at < len(words) and (words[at] in ("sudo", "env") or "=" in words[at]
+                                   or (words[at] == "-u" and at > 0 and words[at - 1] == "sudo")):
+            at += 2 if words[at] == "-u" else 1
+        if at < len(words) and words[at] == "docker":
+            verbs = [i for i, w in enumerate(words) if w in ("exec", "run")]
+            if not verbs:
+                continue
+            at = verbs[0] + 1
+            while at < len(words) and words[at].startswith("-"):
+                at += 1
+            at += 1  # the service
+        if at < len(words) and Path(words[at]).name in ("emm-lti", "emm-lti-admin"):
+            found.append(["emm-lti", *words[at + 1:]])
     return found
 
 
