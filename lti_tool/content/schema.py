@@ -96,11 +96,30 @@ class TranslatedList(_Strict):
         return getattr(self, lang, None)
 
 
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
+
+
+class ReadingEdition(_Strict):
+    """An official translation of a source: its own title, and its own address when it has one."""
+
+    title: Text
+    url: HttpsUrl | None = None
+
+
 class Reading(_Strict):
     title: Text
     publisher: Text | None = None
     year: int | None = Field(default=None, ge=1800, le=2100)
-    url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
+    url: HttpsUrl
+    es: ReadingEdition | None = None
+    fr: ReadingEdition | None = None
+
+    def edition(self, lang: str) -> tuple[str, str, str]:
+        """Title, address and language of the edition to show a learner reading in `lang`."""
+        translated = getattr(self, lang, None) if lang in ("es", "fr") else None
+        if isinstance(translated, ReadingEdition):
+            return translated.title, translated.url or self.url, lang
+        return self.title, self.url, DEFAULT_LANG
 
 
 class ModuleFile(_Strict):

@@ -136,3 +136,16 @@ def test_the_new_tab_note_is_in_the_pages_language():
     html = render_markdown("See [IOM](https://www.iom.int).", new_tab_note=new_tab_note("es")).html
     assert '<span class="sr-only"> (se abre en una pestaña nueva)</span></a>' in html
     assert new_tab_note("fr") == "(s’ouvre dans un nouvel onglet)"
+
+
+def test_further_reading_shows_an_official_edition_in_its_language():
+    from lti_tool.content.schema import Reading
+
+    reading = Reading.model_validate({
+        "title": "Global Compact", "url": "https://undocs.org/A/RES/73/195",
+        "es": {"title": "Pacto Mundial", "url": "https://undocs.org/es/A/RES/73/195"},
+        "fr": {"title": "Pacte mondial"}})
+    assert reading.edition("es") == ("Pacto Mundial", "https://undocs.org/es/A/RES/73/195", "es")
+    assert reading.edition("fr") == ("Pacte mondial", "https://undocs.org/A/RES/73/195", "fr")  # same address
+    assert reading.edition("en") == ("Global Compact", "https://undocs.org/A/RES/73/195", "en")
+    assert Reading.model_validate({"title": "Only English", "url": "https://x.org"}).edition("es")[2] == "en"
