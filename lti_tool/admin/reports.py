@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from ..countries import rollout_countries
 from ..courses.course_modules import CourseModule
-from ..courses.models import Completion, Course, Participant, Placement
-from ..courses.people import PERSON_AGENCY, PERSON_COUNTRY, learner_condition
+from ..courses.models import Completion, Course, Placement
+from ..courses.people import PERSON_AGENCY, PERSON_COUNTRY, learner_condition, with_person
 from ..exports import Table
 from ..extensions import db
 from ..facilitator.status import Rates
@@ -107,9 +107,9 @@ def results(platform_ids: Iterable[int], since: date | None = None, until: date 
     start, end = period(since, until)
     found: dict[tuple[int, str], Result] = {}
     for course_id, pid, module_id, started, used, passed, person_country, person_agency in db.session.execute(
-            select(Progress.course_id, Progress.participant_id, Progress.module_id, Progress.started_at,
-                   Progress.attempts_used, Progress.passed, PERSON_COUNTRY, PERSON_AGENCY)
-            .join(Participant, Participant.id == Progress.participant_id)
+            with_person(select(Progress.course_id, Progress.participant_id, Progress.module_id, Progress.started_at,
+                               Progress.attempts_used, Progress.passed, PERSON_COUNTRY, PERSON_AGENCY),
+                        Progress.course_id, Progress.participant_id)
             .where(Progress.course_id.in_(courses), learner_condition(Progress.course_id, Progress.participant_id))):
         completion = done.get((course_id, pid, module_id))
         if completion is not None:

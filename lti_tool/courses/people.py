@@ -1,8 +1,10 @@
 """Who is in a course and what the LMS (or they) said about them: the one place that reads it.
 
 A person's country and agency are kept on the participant today (the latest launch's LMS profile,
-else their own answer). Every report reads them through `learner_people` and `PERSON_COUNTRY` /
-`PERSON_AGENCY`, so moving them to the enrolment (per course) means changing this file only.
+else their own answer). Every report reads them through `learner_people`, or through
+`with_person` and `PERSON_COUNTRY` / `PERSON_AGENCY` in its own query, so moving them to the
+enrolment (per course) means changing this file only: point the two expressions at Enrolment's
+columns and make `with_person` join the enrolment of (course, participant).
 """
 from __future__ import annotations
 
@@ -51,6 +53,12 @@ def learner_people(course_id: int, participant_id: int | None = None) -> list[Pe
         query = query.where(Participant.id == participant_id)
     return [Person(pid, sub, name or "", email or "", country, agency, True, last)
             for pid, sub, name, email, country, agency, last in db.session.execute(query)]
+
+
+def with_person(query: Any, course_id_column: Any, participant_id_column: Any) -> Any:
+    """`query` joined to whatever holds a person's country and agency in a course, so that
+    PERSON_COUNTRY and PERSON_AGENCY can be selected (the course column is what the enrolment will need)."""
+    return query.join(Participant, Participant.id == participant_id_column)
 
 
 def learner_condition(course_id_column: Any, participant_id_column: Any) -> Any:

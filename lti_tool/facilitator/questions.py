@@ -15,8 +15,7 @@ from sqlalchemy import select
 
 from ..content import QuestionType
 from ..courses.models import Course, Placement
-from ..courses.people import PERSON_COUNTRY, learner_condition
-from ..courses.models import Participant
+from ..courses.people import PERSON_COUNTRY, learner_condition, with_person
 from ..extensions import db
 from ..progress.models import Attempt, Progress
 from .dashboard import NOT_GIVEN, activity_countries
@@ -71,9 +70,8 @@ def question_report(course: Course, module: Any, lang: str) -> QuestionReport:
         Placement.course_id == course.id, Placement.country.is_not(None))).all())
     attempts = 0
     for points, answers, placement_id, person_country in db.session.execute(
-            select(Attempt.question_points, Attempt.answers, Attempt.placement_id, PERSON_COUNTRY)
-            .join(Progress, Progress.id == Attempt.progress_id)
-            .join(Participant, Participant.id == Progress.participant_id)
+            with_person(select(Attempt.question_points, Attempt.answers, Attempt.placement_id, PERSON_COUNTRY)
+                        .join(Progress, Progress.id == Attempt.progress_id), Progress.course_id, Progress.participant_id)
             .where(Progress.course_id == course.id, Progress.module_id == module.id,
                    Attempt.submitted_at.is_not(None),
                    learner_condition(Progress.course_id, Progress.participant_id))):
