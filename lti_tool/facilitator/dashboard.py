@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, func, select, type_coerce
 
 from ..countries import rollout_countries
 from ..courses.course_modules import CourseModule
@@ -39,6 +39,9 @@ CLASS_PAGE = 60
 #: country keys besides ISO codes: people who launched without giving one, and roster members
 #: whose country the LMS does not say
 NOT_GIVEN, NOT_KNOWN = "", "?"
+FAILED, PENDING = DeliveryStatus.FAILED.value, DeliveryStatus.PENDING.value
+#: a delivery status as stored (the enum's name) -> its value
+_STORED_STATUS = {s.name: s.value for s in DeliveryStatus}
 
 
 @dataclass(slots=True)
@@ -162,10 +165,8 @@ def build_dashboard(course: Course, catalogue: Any, roster: Roster, *, modules: 
 
     _fill_progress(by_id, index, modules, scope, with_times)
     _fill_open_attempts(by_id, index, scope)
-    _fill_completions(by_id, index, scope)
     failed, pending = _fill_deliveries(by_id, index, scope, with_details)
-    _settle(rows, modules, activity_countries(course.id))
-    by_country, by_module, totals = _roll_up(rows, modules)
+    by_country, by_module, totals = _settle_and_count(rows, modules, activity_countries(course.id))
     return Dashboard(course, modules, rows, by_country, by_module, roster.problem, failed, pending, totals)
 
 
@@ -195,12 +196,17 @@ def _fill_progress(rows: dict[int, Row], index: dict[str, int], modules: list[An
     positions = [{pid: n for n, pid in enumerate(page_ids(m), 1)} for m in modules]
     shown: dict[tuple[float, int], int] = {}  # the same scores recur: display_percent once each
     times = (Progress.started_at, Progress.last_seen_at, Progress.completed_at) if with_times else ()
-    for (pid, module_id, pages_seen, last_page, done, used, score, passed, location,
-         *moments) in db.session.execute(
+    # the completion's own country comes with its progress row (one query, not two): a result is never
+    # moved to the country of a later completion
+    for (pid, module_id, pages_seen, last_page, done, used, score, passed, location, completion_id,
+         completion_country, *moments) in db.session.execute(
             select(Progress.participant_id, Progress.module_id, func.json_array_length(Progress.pages_seen),
                    Progress.last_page_id, Progress.completed_at.is_not(None), Progress.attempts_used,
                    func.coalesce(Progress.score_percent, Progress.best_percent), Progress.passed,
-                   Progress.location, *times)
+                   Progress.location, Completion.id, Completion.country, *times)
+            .outerjoin(Completion, and_(Completion.course_id == Progress.course_id,
+                                        Completion.participant_id == Progress.participant_id,
+                                        Completion.module_id == Progress.module_id))
             .where(*scope.where(Progress.course_id, Progress.module_id, Progress.participant_id))):
         row, at = rows.get(pid), index.get(module_id)
         if row is None or at is None:
@@ -220,6 +226,8 @@ def _fill_progress(rows: dict[int, Row], index: dict[str, int], modules: list[An
                 cell.score = shown[key] = display_percent(score, key[1])
         cell.passed = bool(passed)
         cell.location = location
+        if completion_id is not None:
+            cell.country = completion_country or NOT_GIVEN
 
 
 def _fill_open_attempts(rows: dict[int, Row], index: dict[str, int], scope: _Scope) -> None:
@@ -232,23 +240,15 @@ def _fill_open_attempts(rows: dict[int, Row], index: dict[str, int], scope: _Sco
             row.cells[at].quiz_open = True
 
 
-def _fill_completions(rows: dict[int, Row], index: dict[str, int], scope: _Scope) -> None:
-    """Each completion's own country: results are never moved to the country of a later completion."""
-    for pid, module_id, country in db.session.execute(
-            select(Completion.participant_id, Completion.module_id, Completion.country)
-            .where(*scope.where(Completion.course_id, Completion.module_id, Completion.participant_id))):
-        row, at = rows.get(pid), index.get(module_id)
-        if row is not None and at is not None:
-            row.cells[at].country = country or NOT_GIVEN
-
-
 def _fill_deliveries(rows: dict[int, Row], index: dict[str, int], scope: _Scope,
                      with_details: bool) -> tuple[int, int]:
     latest = (select(func.max(GradeDelivery.id)).join(Placement, Placement.id == GradeDelivery.placement_id)
               .where(GradeDelivery.status != DeliveryStatus.SUPERSEDED,
                      *scope.where(Placement.course_id, Placement.module_id, GradeDelivery.participant_id))
               .group_by(GradeDelivery.placement_id, GradeDelivery.participant_id))
-    columns = [GradeDelivery.id, GradeDelivery.participant_id, Placement.module_id, GradeDelivery.status]
+    # the status as stored (the enum's name): no enum object built per row
+    columns = [GradeDelivery.id, GradeDelivery.participant_id, Placement.module_id,
+               type_coerce(GradeDelivery.status, String)]
     if with_details:  # one learner's page also says when the next try is and what the LMS said
         columns += [GradeDelivery.next_attempt_at, GradeDelivery.last_error]
     failed = pending = 0
@@ -258,20 +258,11 @@ def _fill_deliveries(rows: dict[int, Row], index: dict[str, int], scope: _Scope,
         row, at = rows.get(pid), index.get(module_id)
         if row is None or at is None:
             continue
-        row.cells[at].delivery = Delivery(did, status.value, *details)
-        failed += status == DeliveryStatus.FAILED
-        pending += status == DeliveryStatus.PENDING
+        status = _STORED_STATUS[status]
+        row.cells[at].delivery = Delivery(did, status, *details)
+        failed += status == FAILED
+        pending += status == PENDING
     return failed, pending
-
-
-def _settle(rows: list[Row], modules: list[Any], activity: dict[str, str]) -> None:
-    counts = [quiz_counts_for(m) for m in modules]
-    for row in rows:
-        own = _person_key(row.person)
-        for module, cell, quiz_counts in zip(modules, row.cells, counts):
-            settle(cell, module, quiz_counts)
-            if cell.country is None:  # not completed: where it would count now
-                cell.country = activity.get(module.id) or own
 
 
 def _person_key(person: Person) -> str:
@@ -280,14 +271,22 @@ def _person_key(person: Person) -> str:
     return NOT_GIVEN if person.launched else NOT_KNOWN
 
 
-def _roll_up(rows: list[Row], modules: list[Any]) -> tuple[list[Tally], list[Tally], Tally]:
+def _settle_and_count(rows: list[Row], modules: list[Any],
+                      activity: dict[str, str]) -> tuple[list[Tally], list[Tally], Tally]:
+    """Each cell's status and country, and the tallies by country, by module and in all (one pass)."""
     countries: dict[str, Tally] = {code: Tally(code) for code in rollout_countries()}
     per_module = [Tally(m.id) for m in modules]
+    counts = [quiz_counts_for(m) for m in modules]
+    placed = [activity.get(m.id) for m in modules]
     totals = Tally("all", learners=len(rows))
     for row in rows:
+        own = _person_key(row.person)
         seen: set[str] = set()
-        for cell, tally in zip(row.cells, per_module):
-            key = cell.country or NOT_GIVEN
+        for module, cell, tally, quiz_counts, here in zip(modules, row.cells, per_module, counts, placed):
+            settle(cell, module, quiz_counts)
+            if cell.country is None:  # not completed: where it would count now
+                cell.country = here or own
+            key = cell.country
             country = countries.get(key)
             if country is None:
                 country = countries[key] = Tally(key)
@@ -295,17 +294,15 @@ def _roll_up(rows: list[Row], modules: list[Any]) -> tuple[list[Tally], list[Tal
                 seen.add(key)
                 country.learners += 1
             tally.learners += 1
-            started, took, completed, passed = cell.status is not Status.NOT_STARTED, cell.attempts_used > 0, \
-                cell.completed, cell.passed
+            started, took = cell.status is not Status.NOT_STARTED, cell.attempts_used > 0
             for each in (country, tally, totals):
                 each.results += 1
                 each.started += started
                 each.took_quiz += took
-                each.completed += completed
-                each.passed += passed
+                each.completed += cell.completed
+                each.passed += cell.passed
         if not row.cells:
-            key = _person_key(row.person)
-            countries.setdefault(key, Tally(key)).learners += 1
+            countries.setdefault(own, Tally(own)).learners += 1
     return sorted(countries.values(), key=_country_order), per_module, totals
 
 

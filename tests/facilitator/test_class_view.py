@@ -2,6 +2,7 @@
 everyone who launched, each with a status in words, score, country, agency and last activity."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin
 
 import requests
@@ -104,6 +105,10 @@ def test_send_again_stays_on_the_learners_page(app: Flask, launcher, services) -
             status=DeliveryStatus.FAILED, last_error="HTTP 400: Incorrect score received"))
         db.session.commit()
     staff = facilitator(launcher)
+    overview = staff.get("/facilitator/")
+    assert "Grades: 1 failed, 0 waiting to be sent to the LMS." in overview.text
+    assert "Send all failed grades again" in overview.text
+    assert re.search(r'<td class="st-passed">passed 100% <b class="tag-grade">!</b></td>', overview.text)
     page = staff.get(f"/facilitator/learner/{pid}")
     assert "Incorrect score received" in page.text
     sent = staff.post("/facilitator/grades/resend", {"csrf_token": csrf(page.text), "delivery_id": delivery_id})
