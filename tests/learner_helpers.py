@@ -60,6 +60,16 @@ class Learner:
         kwargs.setdefault("allow_redirects", False)
         return self.http.post(self.base + path, data=data, timeout=10, **kwargs)
 
+    def read(self, page_id: str, module: str = "m01") -> requests.Response:
+        """Open a page and press "Next" at its end, as a learner without JavaScript does (not followed)."""
+        page = self.get(f"/m/{module}/p/{page_id}")
+        assert page.status_code == 200, page.text[:600]
+        return self.post(f"/m/{module}/p/{page_id}/read", hidden_fields(page.text, f"/p/{page_id}/read"))
+
+    def read_all(self, page_ids: list[str], module: str = "m01") -> None:
+        for page_id in page_ids:
+            assert self.read(page_id, module).status_code == 303
+
     def open_quiz(self, module: str = "m01") -> tuple[requests.Response, dict[str, str]]:
         page = self.get(f"/m/{module}/quiz")
         assert page.status_code == 200, page.text[:600]

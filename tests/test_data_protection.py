@@ -85,7 +85,8 @@ def test_retention_erases_people_not_seen_for_longer_than_the_period(app: Flask,
         from lti_tool.courses.models import Placement
 
         placement_id = db.session.scalar(select(Placement.id).where(Placement.course_id == course_id))
-        db.session.add(GradeDelivery(placement_id=placement_id, participant_id=people["old-owed"].id,
+        db.session.add(GradeDelivery(course_id=course_id, module_id="m01", placement_id=placement_id,
+                                     participant_id=people["old-owed"].id,
                                      score={}, score_timestamp=utcnow(), status=DeliveryStatus.PENDING))
         db.session.commit()
 

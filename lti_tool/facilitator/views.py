@@ -10,14 +10,18 @@ from ..lti.roles import Access
 from ..runtime import runtime
 from ..countries import country_name
 from ..courses.models import Course
+from ..courses.placements import record_deep_link
 from ..courses.roster import Roster, course_roster
 from ..errors import BadRequest, NotFound
 from ..extensions import db
 from ..grades.models import DeliveryStatus, GradeDelivery
+from ..grades.receivers import column_appeared
 from ..grades.services import latest_deliveries, resend
+from ..progress.services import grants_of
 from .dashboard import build_dashboard, dashboard_csv, question_stats
 from .deep_linking import accepts_multiple, build_reply, settings_of
-from .forms import DeepLinkForm, ResendForm
+from .attempts import grant_in_course
+from .forms import DeepLinkForm, GrantForm, ResendForm
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +42,8 @@ def dashboard() -> str:
     return render_template(
         "facilitator/dashboard.html", board=board, rows=rows, pages=pages,
         page=min(max(1, request.args.get("page", 1, type=int)), pages), country=country, lang=launch.locale,
-        resend_form=ResendForm(), refresh=refresh if refresh in (15, 30, 60) else None,
+        resend_form=ResendForm(), grant_form=GrantForm(), granted=request.args.get("granted"),
+        refresh=refresh if refresh in (15, 30, 60) else None,
         resent=request.args.get("resent", type=int), country_name=country_name,
     )
 
@@ -53,7 +58,9 @@ def learner(participant_id: int) -> str:
     if row is None:
         raise NotFound("There is no such learner in this course.")
     return render_template("facilitator/learner.html", row=row, cells=list(zip(board.modules, row.cells)),
-                           lang=current().locale, resend_form=ResendForm(), country_name=country_name)
+                           lang=current().locale, resend_form=ResendForm(), grant_form=GrantForm(),
+                           grants=grants_of(course.id, participant_id), granted=request.args.get("granted", type=int),
+                           country_name=country_name)
 
 
 @bp.get("/export.csv")
@@ -88,7 +95,7 @@ def resend_grades() -> Response:
     course = _course()
     if form.scope.data == "one":
         delivery = db.session.get(GradeDelivery, form.delivery_id.data or 0)
-        if delivery is None or delivery.placement.course_id != course.id:
+        if delivery is None or delivery.course_id != course.id:
             raise NotFound("There is no such grade delivery in this course.")
         rows = [delivery]
     else:
@@ -96,6 +103,22 @@ def resend_grades() -> Response:
     count = resend(rows)
     log.info("facilitator launch %s re-queued %d scores in course %s", current().launch.id, count, course.id)
     return redirect(url_for("facilitator.dashboard", resent=count), code=303)
+
+
+@bp.post("/learner/<int:participant_id>/attempts")
+@launch_required(Access.FACILITATOR)
+def grant_attempts(participant_id: int) -> Response:
+    """Give a learner of this course one more quiz attempt, or reset their attempts, with a reason."""
+    form = GrantForm()
+    if not form.validate():
+        raise BadRequest("; ".join(e for errors in form.errors.values() for e in errors))
+    grant = grant_in_course(_course(), participant_id, form.module.data, kind=form.kind.data,
+                            reason=form.reason.data or "", facilitator=current().launch.participant,
+                            catalogue=runtime().catalogue)
+    if form.back.data == "dashboard":
+        return redirect(url_for("facilitator.dashboard", granted=form.module.data), code=303)
+    return redirect(url_for("facilitator.learner", participant_id=participant_id, granted=grant.id) + "#attempts",
+                    code=303)
 
 
 def _course() -> Course:
@@ -131,6 +154,8 @@ def deep_link() -> str | tuple[str, int]:
             launch.launch, modules, launch_url=url_for("lti.launch", _external=True), lang=launch.locale,
             country=form.country.data or None, graded=form.graded.data,
         )
+        for placement in record_deep_link(_course().id, modules, country=form.country.data or None, lang="en"):
+            column_appeared(placement, catalogue)
         log.info("deep linking: launch %s placed %s", launch.launch.id, form.modules.data)
         return render_template("facilitator/deep_link_return.html", reply=reply)
     return render_template("facilitator/deep_link.html", form=form, multiple=accepts_multiple(settings))

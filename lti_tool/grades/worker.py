@@ -26,7 +26,7 @@ from ..lti.claims import AgsScope
 from ..models_base import utcnow
 from ..platform_client import (PlatformClient, PlatformError, PlatformRejected, PlatformUnavailable,
                                thread_session)
-from .lineitems import resolve_lineitem
+from .lineitems import NoColumn, resolve_lineitem
 from .models import DeliveryStatus, GradeDelivery
 from .tokens import TokenSource
 
@@ -54,6 +54,8 @@ class Outcome:
     delivered: int = 0
     retried: int = 0
     failed: int = 0
+    #: no grade column in the course yet: waiting for a launch or a deep link
+    no_column: int = 0
 
 
 class GradeWorker:
@@ -112,6 +114,8 @@ class GradeWorker:
                 outcome.failed += 1
             elif result == DeliveryStatus.PENDING:
                 outcome.retried += 1
+            elif result == DeliveryStatus.NO_COLUMN:
+                outcome.no_column += 1
         return outcome
 
     def deliver(self, delivery_id: int, token: str) -> DeliveryStatus | None:
@@ -120,24 +124,29 @@ class GradeWorker:
                 delivery = db.session.get(GradeDelivery, delivery_id)
                 if delivery is None or delivery.claimed_by != token or delivery.status != DeliveryStatus.PENDING:
                     return None
-                placement = db.session.get(Placement, delivery.placement_id)
-                course = db.session.get(Course, placement.course_id)
-                platform_id = course.platform_id
+                placement = db.session.get(Placement, delivery.placement_id) if delivery.placement_id else None
+                course = db.session.get(Course, delivery.course_id)
+                platform_id, module_id, known, tries = (course.platform_id, delivery.module_id,
+                                                        delivery.lineitem_url, delivery.tries)
                 score = dict(delivery.score)
                 scopes = tuple(course.ags_scopes or (AgsScope.SCORE,))
                 db.session.commit()  # no transaction stays open while we wait on the LMS
 
-                error: PlatformError | None = None
+                error: PlatformError | NoColumn | None = None
+                lineitem_url = None
                 try:
                     client = PlatformClient(thread_session(), TokenSource(self.app, platform_id))
-                    lineitem_url = resolve_lineitem(client, placement, course, scopes)
+                    lineitem_url = resolve_lineitem(client, course, module_id, placement, scopes,
+                                                    known=known, tries=tries)
                     client.post_score(lineitem_url, score, scopes)
-                except PlatformError as exc:
+                except (PlatformError, NoColumn) as exc:
                     error = exc
 
                 delivery = db.session.get(GradeDelivery, delivery_id, populate_existing=True)
                 delivery.claimed_until = None
                 delivery.tries += 1
+                if placement is None and lineitem_url:
+                    delivery.lineitem_url = lineitem_url
                 if delivery.status == DeliveryStatus.SUPERSEDED:
                     pass  # a newer score replaced this one while it was being posted: keep that history
                 elif error is None or (isinstance(error, PlatformRejected) and error.status == 409):
@@ -145,6 +154,10 @@ class GradeWorker:
                     delivery.status = DeliveryStatus.DELIVERED
                     delivery.delivered_at = utcnow()
                     delivery.last_error = None if error is None else "already applied (HTTP 409)"
+                elif isinstance(error, NoColumn):
+                    delivery.status = DeliveryStatus.NO_COLUMN
+                    delivery.last_error = error.reason
+                    log.info("delivery %s waits: %s", delivery_id, error.reason)
                 elif isinstance(error, PlatformUnavailable):
                     wait = self.policy.delay(delivery.tries, error.retry_after)
                     delivery.next_attempt_at = utcnow() + timedelta(seconds=wait)
@@ -208,7 +221,7 @@ class GradeWorker:
                 next_purge = time.monotonic() + PURGE_EVERY
             try:
                 outcome = self.run_once()
-                busy = outcome.delivered + outcome.retried + outcome.failed
+                busy = outcome.delivered + outcome.retried + outcome.failed + outcome.no_column
             except Exception:
                 log.exception("grade worker %s: claim failed; retrying", self.name)
                 busy = 0

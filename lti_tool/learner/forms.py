@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, Length
+from wtforms.validators import AnyOf, Length, Optional
 
 from ..forms import LaunchForm
 from .services import LANGUAGE_NAMES
@@ -25,6 +25,15 @@ class LanguageForm(_LearnerForm):
     locale = StringField(_l("Language"), validators=[AnyOf(list(LANGUAGE_NAMES))])
     #: the page to go back to (checked: only a page of this launch)
     next = HiddenField()
+
+
+class ReadForm(_LearnerForm):
+    """"Next" at the end of a page (or the page's script, when the learner scrolled to its end)."""
+
+    #: where to go once the page is counted read: the next page, the quiz, or the overview
+    go = HiddenField(validators=[Optional(), AnyOf(["next", "quiz", "overview"])])
+    #: "script" when sent by reading.js: answered with JSON instead of a redirect
+    via = HiddenField(validators=[Optional(), AnyOf(["script"])])
 
 
 class QuizForm(_LearnerForm):

@@ -121,7 +121,7 @@ def test_completion_by_pages_only(app: Flask, who: tuple[int, int]) -> None:
     sent: list[Any] = []
     with module_completed.connected_to(lambda sender, **kw: sent.append(kw)):
         ids = services.page_ids(module)
-        results = [services.record_page_view(progress, module, page_id) for page_id in ids]
+        results = [services.record_page_read(progress, module, page_id) for page_id in ids]
     assert results == [False] * (len(ids) - 1) + [True]
     assert progress.completed_at is not None and not progress.passed
     assert len(sent) == 1 and sent[0]["attempt"] is None
@@ -140,13 +140,16 @@ def test_pages_and_quiz_needs_both(app: Flask, who: tuple[int, int]) -> None:
     module = m01(app)
     progress = services.get_or_create_progress(*who, module.id)
     ids = services.page_ids(module)
-    for page_id in ids[:-1]:
-        services.record_page_view(progress, module, page_id)
+    for page_id in ids:
+        services.record_page_view(progress, module, page_id)   # opened, not read
     take(progress, module, correct=True)
+    assert progress.completed_at is None and progress.pages_read == []
+    for page_id in ids[:-1]:
+        services.record_page_read(progress, module, page_id)
     assert progress.completed_at is None
-    assert services.record_page_view(progress, module, ids[-1]) is True
-    assert services.record_page_view(progress, module, ids[0]) is False   # already complete
-    assert progress.last_page_id == ids[0]
+    assert services.record_page_read(progress, module, ids[-1]) is True
+    assert services.record_page_read(progress, module, ids[0]) is False   # already complete
+    assert progress.last_page_id == ids[-1]
 
 
 def test_an_outline_module_cannot_be_completed_or_quizzed(app: Flask, who: tuple[int, int]) -> None:
