@@ -79,6 +79,9 @@ def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) 
 
         worker = GradeWorker(current_app._get_current_object(), batch=batch)
         if once:
+            scored = worker.score_due()
+            if scored:
+                click.echo(f"{scored} quiz attempts scored at their deadline")
             total = 0
             while True:
                 outcome = worker.run_once()

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: seconds between two purges of expired launches and nonces
 PURGE_EVERY = 600.0
+#: seconds between two looks for quiz attempts past their deadline (scored as they stand)
+DUE_EVERY = 60.0
 
 
 @dataclass(frozen=True)
@@ -211,14 +213,35 @@ class GradeWorker:
             finally:
                 db.session.remove()
 
+    def score_due(self) -> int:
+        """Score the quiz attempts whose deadline has passed (their scores then join the queue)."""
+        from ..progress.services import score_due_attempts
+        from ..runtime import runtime
+
+        with self.app.app_context():
+            try:
+                scored = score_due_attempts(runtime(self.app).catalogue)
+                db.session.commit()
+                return scored
+            except Exception:
+                db.session.rollback()
+                log.exception("scoring attempts past their deadline failed; will try again later")
+                return 0
+            finally:
+                db.session.remove()
+
     def run(self, stop: threading.Event, idle: float = 1.0) -> None:
         """Work until `stop` is set: a full batch goes on at once, an empty one waits `idle` seconds."""
         log.info("grade worker %s started", self.name)
         next_purge = time.monotonic() + PURGE_EVERY
+        next_due = time.monotonic()
         while not stop.is_set():
             if time.monotonic() >= next_purge:
                 self.purge()
                 next_purge = time.monotonic() + PURGE_EVERY
+            if time.monotonic() >= next_due:
+                self.score_due()
+                next_due = time.monotonic() + DUE_EVERY
             try:
                 outcome = self.run_once()
                 busy = outcome.delivered + outcome.retried + outcome.failed + outcome.no_column

@@ -422,9 +422,27 @@ def settle(progress: Progress | None, module: Module) -> Attempt | None:
     try:
         submission = submit_attempt(progress, module, attempt, stored_answers(attempt, draft=True))
     except (QuizChanged, NoAttemptsLeft, NoQuiz) as exc:
-        log.warning("attempt %s could not be scored from its saved answers: %s", attempt.id, exc)
+        # it cannot be scored as it stands: it stays open (the quiz draws anew if it changed), not due
+        log.warning("attempt %s could not be scored from its saved answers: %s", attempt.id, exc.message)
+        attempt.due_at = attempt.submit_requested_at = None
+        db.session.flush()
         return None
     return None if submission.replayed else submission.attempt
+
+
+def score_due_attempts(catalogue: Any, limit: int = 50) -> int:
+    """Score the open attempts whose deadline (`deadline_hours`) has passed, from their saved answers
+    (the grade worker runs this). Returns how many were scored."""
+    due = list(db.session.scalars(select(Attempt).where(
+        Attempt.submitted_at.is_(None), Attempt.due_at.is_not(None), Attempt.due_at <= utcnow())
+        .order_by(Attempt.due_at).limit(limit)))
+    scored = 0
+    for attempt in due:
+        module = catalogue.get(attempt.progress.module_id)
+        if module is not None and settle(attempt.progress, module) is not None:
+            scored += 1
+            log.info("attempt %s scored at its deadline", attempt.id)
+    return scored
 
 
 def is_due(attempt: Attempt) -> bool:
