@@ -529,12 +529,20 @@ def _question_points(result: ScoreResult) -> dict[str, float]:
 GRANT_EXTRA, GRANT_RESET = "extra", "reset"
 
 
+def _check_grantable(module: Module) -> None:
+    if module.quiz(DEFAULT_LANG) is None:
+        raise GrantRefused(_("Module %(id)s has no quiz, so there are no attempts to give.", id=module.id))
+    if module.attempts == 0:
+        raise GrantRefused(_("Module %(id)s allows any number of attempts already.", id=module.id))
+
+
 def learner_progress(course_id: int, participant_id: int, module: Module) -> Progress:
     """A learner's progress in a module of a course, for giving attempts; GrantRefused naming what is
-    missing (not a learner of the course, or the module not started)."""
+    missing (a quiz with limited attempts, a learner of the course, the module started)."""
     from ..courses.models import Enrolment
     from ..lti.roles import Access
 
+    _check_grantable(module)
     role = db.session.scalar(select(Enrolment.role).where(Enrolment.course_id == course_id,
                                                           Enrolment.participant_id == participant_id))
     if role is None:
@@ -563,10 +571,7 @@ def grant_attempts(progress: Progress, module: Module, *, kind: str, reason: str
     history shows it ("" for the command line). GrantRefused when the module has no quiz or no
     limit, or a reset would add nothing.
     """
-    if module.quiz(DEFAULT_LANG) is None:
-        raise GrantRefused(_("Module %(id)s has no quiz, so there are no attempts to give.", id=module.id))
-    if module.attempts == 0:
-        raise GrantRefused(_("Module %(id)s allows any number of attempts already.", id=module.id))
+    _check_grantable(module)
     if kind not in (GRANT_EXTRA, GRANT_RESET):
         raise GrantRefused(_("Choose one more attempt or a reset."))
     _lock(progress)
