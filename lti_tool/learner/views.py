@@ -192,7 +192,7 @@ def submit(module_id: str) -> Response | str | tuple[str, int]:
     found = _module(module_id)
     lang = current().locale
     form, mine, attempt = _posted_attempt(found)
-    if attempt.submitted:
+    if attempt.submitted or not progress.hold_open_attempt(attempt):
         return _to_result(found, attempt)
     try:
         answers = progress.read_answers(found, attempt, request.form,

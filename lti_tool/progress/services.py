@@ -402,6 +402,18 @@ def save_draft(attempt: Attempt, answers: Answers, covered: Collection[str] | No
     db.session.flush()
 
 
+def hold_open_attempt(attempt: Attempt) -> bool:
+    """Lock an open attempt's row for this transaction (a save in another tab then waits, and its answer
+    is read with the rest); False when the attempt was scored meanwhile."""
+    held = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+        .values(draft_saved_at=Attempt.draft_saved_at),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.refresh(attempt)
+    return bool(held)
+
+
 def request_submit(attempt: Attempt, answers: Answers) -> None:
     """A submit that came after the launch expired: keep its answers; score them when the learner is back."""
     save_draft(attempt, answers)
