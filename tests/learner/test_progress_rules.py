@@ -204,3 +204,48 @@ def test_papers_are_drawn_per_attempt_and_stored(app: Flask, who: tuple[int, int
     papers = [take(progress, module, correct=True).paper for _ in range(3)]
     assert len({str(p["seed"]) for p in papers}) == 3
     assert all(len(p["questions"]) == module.quiz("en").size == 10 for p in papers)
+
+
+def test_a_module_deadline_sets_each_attempts_due_time(app: Flask, who: tuple[int, int]) -> None:
+    from lti_tool.models_base import utcnow
+
+    module = m01(app, deadline_hours=48)
+    progress = services.get_or_create_progress(*who, module.id)
+    attempt = services.open_attempt(progress, module, lang="en", placement_id=None)
+    assert attempt.due_at is not None
+    assert abs((attempt.due_at - attempt.created_at).total_seconds() - 48 * 3600) < 1
+    assert attempt.due_at > utcnow() and not services.is_due(attempt)
+    assert services.open_attempt(progress, m01(app), lang="en", placement_id=None).due_at == attempt.due_at
+
+
+def test_later_attempts_are_drawn_with_the_questions_already_seen(app: Flask, who: tuple[int, int]) -> None:
+    module = m01(app)
+    progress = services.get_or_create_progress(*who, module.id)
+    first = take(progress, module, correct=False)
+    second = services.open_attempt(progress, module, lang="en", placement_id=None)
+    seen = [q["id"] for q in first.paper["questions"]]
+    assert services.seen_questions(progress)[:len(seen)] == seen
+    pool = len(module.quiz("en").questions)
+    fresh = pool - len(seen)   # the second paper takes every question the first did not have, if it can
+    overlap = set(seen) & {q["id"] for q in second.paper["questions"]}
+    assert len(overlap) == max(0, len(seen) - fresh)
+
+
+@pytest.mark.parametrize(("policy", "passed", "left", "shown"), [
+    ("always", False, 2, True),
+    ("after_pass", False, 0, False),
+    ("after_pass", True, 2, True),
+    ("after_last_attempt", False, 2, False),
+    ("after_last_attempt", False, 0, True),
+    ("after_last_attempt", True, 2, True),
+])
+def test_when_result_pages_show_the_right_answers(app: Flask, policy: str, passed: bool, left: int,
+                                                   shown: bool) -> None:
+    from lti_tool.content.schema import ShowAnswers
+    from lti_tool.learner.services import Outline, Steps, answers_shown
+
+    module = m01(app, show_answers=ShowAnswers(policy))
+    row = Progress(passed=passed, attempts_used=3 - left, pages_read=[], pages_seen=[], attempts_granted=0)
+    outline = Outline(module=module, lang="en", pages=[], pages_lang="en", toc=[], progress=row,
+                      steps=Steps(0, 0, True, passed), has_quiz=True, attempts_left=left)
+    assert answers_shown(module, outline) is shown

@@ -179,3 +179,19 @@ def test_more_objectives_than_questions_drawn_takes_one_question_each_from_some(
     for seed in range(20):
         paper = draw_paper(quiz, seed)
         assert len(objectives_of(quiz, paper)) == 4
+
+
+def test_saved_answers_go_back_into_the_form_they_came_from(quiz):
+    """form_values is parse_answers backwards, for every question type (saved answers shown again)."""
+    from learner_helpers import answer_fields
+    from werkzeug.datastructures import MultiDict
+
+    from lti_tool.quizzes.engine import form_values, parse_answers
+
+    for seed in range(5):
+        paper = draw_paper(quiz, seed)
+        for correct in (True, False):
+            fields = answer_fields(quiz, paper, correct=correct, skip=2)
+            answers = parse_answers(quiz, paper, MultiDict(fields))
+            assert sorted(form_values(paper, answers)) == sorted(fields)
+            assert parse_answers(quiz, paper, MultiDict(form_values(paper, answers))) == answers
