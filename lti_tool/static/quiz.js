@@ -10,10 +10,12 @@
   var url = form.getAttribute("data-save-url");
   var queue = Promise.resolve();
   var closed = false;
+  var pending = 0;
 
   function say(key) {
     status.textContent = status.getAttribute("data-" + key) || "";
     status.setAttribute("data-state", key);
+    status.setAttribute("data-pending", String(pending));
   }
 
   function body(fieldset) {
@@ -36,18 +38,20 @@
     return fetch(url, {method: "POST", body: data, credentials: "omit", headers: {"Accept": "application/json"}})
       .then(function (response) {
         return response.json().catch(function () { return null; }).then(function (answer) {
-          if (answer && answer.saved) { say(answer.expired ? "expired" : "saved"); }
+          pending -= 1;
+          if (answer && answer.saved) { say(answer.expired ? "expired" : (pending ? "saving" : "saved")); }
           else if (answer && answer.expired) { say("expired"); }
           else if (response.status === 409) { closed = true; say("closed"); }
           else { say("failed"); }
         });
-      }, function () { say("failed"); });
+      }, function () { pending -= 1; say("failed"); });
   }
 
   form.addEventListener("change", function (event) {
     var fieldset = event.target.closest ? event.target.closest("fieldset[data-question]") : null;
     if (!fieldset || closed) { return; }
     var data = body(fieldset);
+    pending += 1;
     say("saving");
     queue = queue.then(function () { return send(data); });
   });

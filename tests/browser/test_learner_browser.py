@@ -55,6 +55,23 @@ def test_axe_audit_of_every_learner_page(audit_context, launcher: Launcher, app:
     assert page.evaluate("document.documentElement.lang") == "es"
     assert page.evaluate("document.querySelector('article.page').lang") == "en"
     check("quiz in Spanish", "/m/m01/quiz")
+    # a quiz with matching and ordering (the lettered list), a result with its checklist, a late submit
+    learner = Learner.launch(launcher, sub="audit-t91", module="t91")
+    check("quiz with matching and ordering", "/m/t91/quiz")
+    key = page.locator('input[name="attempt"]').input_value()
+    with app.app_context():
+        from lti_tool.extensions import db
+        from lti_tool.lti.models import Launch
+        from lti_tool.models_base import utcnow
+        from lti_tool.runtime import runtime
+
+        db.session.get(Launch, runtime(app).refs.resolve(learner.ref)).expires_at = utcnow()
+        db.session.commit()
+    with page.expect_navigation():
+        page.click("form.quiz button[type=submit]")
+    assert "Your answers are kept" in page.content()
+    found["answers kept after the session ended"] = audit(page)
+    assert key
 
     failures = {name: violations for name, violations in found.items() if violations}
     assert not failures, json.dumps(failures, indent=1)
