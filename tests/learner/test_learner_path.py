@@ -383,3 +383,23 @@ def test_outline_launch_shows_overview(launcher: Launcher) -> None:
     page = learner.get("/")
     assert page.status_code == 200 and "Fixture outline module" in page.text
     assert "still being written" in page.text
+
+
+def test_the_completion_footer_is_on_learner_pages_only(launcher: Launcher, tool_server) -> None:
+    import requests
+
+    learner = Learner.launch(launcher)
+    assert "Your LMS records your completion." in learner.get("/m/m01/").text
+    for url in (tool_server.url + "/", tool_server.url + "/lti/config", tool_server.url + "/no-such-page",
+                learner.base + "/m/m99/"):
+        page = requests.get(url, timeout=10)
+        assert "Content written for the EMM2.0 curriculum." in page.text, url
+        assert "Your LMS records your completion" not in page.text, url
+
+
+def test_registration_values_include_what_the_readme_lists(tool_server) -> None:
+    import requests
+
+    info = requests.get(tool_server.url + "/lti/config?format=json", timeout=10).json()
+    assert (info["lti_version"], info["public_key_type"]) == ("1.3.0", "JWK_KEYSET")
+    assert info["privacy"] == {"share_name": "always", "share_email": "always", "accept_grades": "always"}
