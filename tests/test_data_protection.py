@@ -23,6 +23,7 @@ def cli(app: Flask, *args: str):
 
 
 def test_purge_removes_expired_launches_only(app: Flask, launcher: Launcher) -> None:
+    assert cli(app, "purge").exit_code == 0   # what other tests left expired in this shared database
     kept = launcher.launch()
     expired = launcher.launch()
     with app.app_context():
