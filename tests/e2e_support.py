@@ -16,13 +16,13 @@ from werkzeug.serving import make_server
 class DemoLmsServer:
     """The demo LMS on http://localhost:<port> (another site than the tool on 127.0.0.1), registered."""
 
-    def __init__(self, app: Flask, tool_url: str, state_dir: Path):
+    def __init__(self, app: Flask, tool_url: str, state_dir: Path, placements: tuple | None = None):
         from lti_tool.demo_run import connect_demo_lms
 
         holder: dict[str, Flask] = {}
         self._server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True)
         self.url = f"http://localhost:{self._server.server_port}"
-        self.app = holder["app"] = connect_demo_lms(app, tool_url, self.url, state_dir)
+        self.app = holder["app"] = connect_demo_lms(app, tool_url, self.url, state_dir, placements)
         self.lms = self.app.extensions["demo_lms"]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 

@@ -16,6 +16,7 @@ from e2e_support import DemoLmsServer, browse_launch, deep_link, launch_base
 from grade_helpers import drain
 from learner_helpers import Learner, complete_module
 from lti_tool.courses.models import Completion, Course, Participant, Placement
+from lti_tool.demo_lms import DEFAULT_PLACEMENTS
 from lti_tool.extensions import db
 from lti_tool.grades.models import DeliveryStatus, GradeDelivery
 from lti_tool.platforms.models import Platform
@@ -26,8 +27,18 @@ M02 = "m02 International Migration Law"
 
 @pytest.fixture
 def fresh_lms(app: Flask, tool_server, tmp_path) -> Iterator[DemoLmsServer]:
-    """A demo LMS (and so a course) of this test's own: no other test places modules in it."""
-    server = DemoLmsServer(app, tool_server.url, tmp_path / "lms")
+    """A demo LMS (and so a course) of this test's own, without the demo's m02 activity: no other test
+    places modules in it."""
+    server = DemoLmsServer(app, tool_server.url, tmp_path / "lms",
+                           placements=tuple(p for p in DEFAULT_PLACEMENTS if p.module != "m02"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def shipped_demo(app: Flask, tool_server, tmp_path) -> Iterator[DemoLmsServer]:
+    """The demo LMS exactly as `emm-lti demo` starts it."""
+    server = DemoLmsServer(app, tool_server.url, tmp_path / "demo")
     yield server
     server.stop()
 
@@ -74,6 +85,21 @@ def tool_rows(app: Flask, lms: DemoLmsServer, sub: str) -> tuple[Completion | No
             GradeDelivery.module_id == "m02").order_by(GradeDelivery.id)))
         db.session.expunge_all()
         return completion, deliveries
+
+
+def test_the_demo_as_shipped_m02_passed_inside_m01_lands_in_the_m02_column(app: Flask, shipped_demo, worker) -> None:
+    """`emm-lti demo`: Keisha opens m01, follows its link to m02 and passes it; the demo gradebook's m02
+    column (added by Deep Linking, never launched) has her score, counted for her profile's country."""
+    m02_through_m01(shipped_demo, app)
+    drain(worker)
+    with shipped_demo.lms.state.lock:
+        m02 = shipped_demo.lms.state.placements[lms_placement(shipped_demo, "m02")].line_item_id
+        sent = shipped_demo.lms.state.scores[(m02, KEISHA_AG)].received
+    assert sent["comment"] == (f"{M02} — completed, {sent['scoreGiven']}/{sent['scoreMaximum']} (100%), passed — "
+                               "Antigua and Barbuda (AG)")
+    assert len(all_scores_of(shipped_demo, KEISHA_AG)) == 1
+    gradebook = requests.get(shipped_demo.url + "/gradebook", timeout=10).text
+    assert "Module 02 — International Migration Law" in gradebook and f"{M02} — completed" in gradebook
 
 
 def test_m02_passed_inside_m01_reaches_the_m02_column_with_its_country(app: Flask, fresh_lms, worker) -> None:
