@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from ..attribution import Attribution, attribute
 from ..courses.models import Completion, Course, Enrolment, Participant, Placement
 from ..courses.placements import module_placement
 from ..extensions import db
 from ..lti.roles import Access
+from ..progress.models import Progress
 from ..quizzes.scoring import display_percent
 from ..signals import attempt_scored, module_completed
 from .models import DeliveryStatus, GradeDelivery
@@ -97,13 +98,14 @@ def owe(progress: Any, module: Any, attempt: Any) -> GradeDelivery | None:
 
 def requeue_waiting(course_id: int, module_id: str, catalogue: Any) -> int:
     """Owe again the scores that wait for a column of this module in this course (a launch or a deep
-    link has just given it a placement): the new row goes to that placement, with its country."""
-    from ..progress.models import Progress
-
+    link has just given it a placement), and those still queued for a look-up by resourceId: the new
+    row goes to that placement, with its country."""
     module = catalogue.get(module_id)
     waiting = db.session.scalars(select(GradeDelivery.participant_id).where(
         GradeDelivery.course_id == course_id, GradeDelivery.module_id == module_id,
-        GradeDelivery.status == DeliveryStatus.NO_COLUMN).distinct()).all()
+        or_(GradeDelivery.status == DeliveryStatus.NO_COLUMN,
+            and_(GradeDelivery.status == DeliveryStatus.PENDING, GradeDelivery.placement_id.is_(None)))
+    ).distinct()).all()
     if module is None or not waiting:
         return 0
     count = 0

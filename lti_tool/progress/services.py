@@ -22,8 +22,10 @@ from sqlalchemy import select, update
 
 from ..content import Completion, Grading, Module
 from ..content.schema import DEFAULT_LANG
+from ..courses.models import Enrolment
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
+from ..lti.roles import Access
 from ..models_base import utcnow
 from ..quizzes.engine import (
     Answers,
@@ -551,9 +553,6 @@ def _check_grantable(module: Module) -> None:
 def learner_progress(course_id: int, participant_id: int, module: Module) -> Progress:
     """A learner's progress in a module of a course, for giving attempts; GrantRefused naming what is
     missing (a quiz with limited attempts, a learner of the course, the module started)."""
-    from ..courses.models import Enrolment
-    from ..lti.roles import Access
-
     _check_grantable(module)
     role = db.session.scalar(select(Enrolment.role).where(Enrolment.course_id == course_id,
                                                           Enrolment.participant_id == participant_id))
