@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from learner_helpers import Learner, answer_form, attempt_by_key, hidden_fields
+from learner_helpers import Learner, answer_form, attempt_by_key
 from lti_helpers import Launcher
 from lti_tool.extensions import db
 from lti_tool.grades.models import GradeDelivery

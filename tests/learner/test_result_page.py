@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from e2e_support import browse_launch, launch_base
 from grade_helpers import drain
-from learner_helpers import Learner, answer_form, hidden_fields, submit_quiz
+from learner_helpers import Learner, answer_form, submit_quiz
 from lti_helpers import Launcher
 from lti_tool.courses.models import Completion
 from lti_tool.extensions import db
