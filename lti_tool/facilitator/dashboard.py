@@ -20,6 +20,7 @@ from ..extensions import db
 from ..grades.models import DeliveryStatus, GradeDelivery
 from ..lti.roles import Access
 from ..progress.models import Attempt, Progress
+from ..quizzes.scoring import display_percent
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
 #: learners per dashboard page: a 20-module grid of 100 rows stays light on a slow link
@@ -37,11 +38,20 @@ class Delivery:
 @dataclass(slots=True)
 class Cell:
     state: str = NOT_STARTED
+    #: pages read (to their end)
     pages_seen: int = 0
     pages_total: int = 0
     best_percent: int | None = None
     passed: bool = False
     delivery: Delivery | None = None
+    attempts_used: int = 0
+    #: quiz attempts allowed in all (the module's plus any granted); None: no quiz, or no limit
+    attempts_allowed: int | None = None
+
+    @property
+    def locked(self) -> bool:
+        """Every quiz attempt used without passing: only a facilitator can give another."""
+        return self.attempts_allowed is not None and self.attempts_used >= self.attempts_allowed and not self.passed
 
 
 @dataclass(slots=True)
@@ -73,6 +83,8 @@ class Dashboard:
     roster_problem: str | None
     failed_deliveries: int = 0
     pending_deliveries: int = 0
+    #: scores kept because the course has no gradebook column for their module yet
+    waiting_deliveries: int = 0
     totals: dict[str, int] = field(default_factory=dict)
 
     def page(self, number: int, size: int = PAGE_SIZE, country: str | None = None) -> tuple[list[Row], int]:
@@ -84,9 +96,10 @@ class Dashboard:
 
 
 def course_modules(course: Course, catalogue: Any) -> list[Any]:
-    """Modules placed in this course, in catalogue order."""
+    """Modules placed in this course, or started in it (through a link from another module), in catalogue order."""
     ids = set(db.session.scalars(select(Placement.module_id).where(
         Placement.course_id == course.id, Placement.module_id.is_not(None))).all())
+    ids |= set(db.session.scalars(select(Progress.module_id).where(Progress.course_id == course.id).distinct()))
     return [m for m in catalogue.modules if m.id in ids]
 
 
@@ -109,18 +122,22 @@ def build_dashboard(course: Course, catalogue: Any, roster: Roster, *, details_f
                         [Cell(pages_total=total) for total in page_totals])
 
     # json_array_length exists in SQLite and PostgreSQL: count pages there instead of decoding 10,000 lists
-    for pid, module_id, pages_seen, completed, best, passed in db.session.execute(
-            select(Progress.participant_id, Progress.module_id, func.json_array_length(Progress.pages_seen),
-                   Progress.completed_at.is_not(None), Progress.best_percent, Progress.passed)
+    limits = [m.attempts if m.attempts and m.quiz("en") is not None else None for m in modules]
+    for pid, module_id, pages_read, completed, best, passed, used, granted in db.session.execute(
+            select(Progress.participant_id, Progress.module_id, func.json_array_length(Progress.pages_read),
+                   Progress.completed_at.is_not(None), Progress.best_percent, Progress.passed,
+                   Progress.attempts_used, Progress.attempts_granted)
             .where(Progress.course_id == course.id)):
         row, index = rows.get(pid), column.get(module_id)
         if row is None or index is None:
             continue
         cell = row.cells[index]
         cell.state = COMPLETED if completed else IN_PROGRESS
-        cell.pages_seen = pages_seen or 0
-        cell.best_percent = int(best) if best is not None else None
+        cell.pages_seen = pages_read or 0
+        cell.best_percent = display_percent(best, modules[index].pass_mark) if best is not None else None
         cell.passed = bool(passed)
+        cell.attempts_used = used or 0
+        cell.attempts_allowed = limits[index] + (granted or 0) if limits[index] is not None else None
 
     for pid, country in db.session.execute(
             select(Completion.participant_id, Completion.country)
@@ -129,13 +146,12 @@ def build_dashboard(course: Course, catalogue: Any, roster: Roster, *, details_f
         if pid in rows:
             rows[pid].country = country  # the country the latest completion counted for
 
-    latest = (select(func.max(GradeDelivery.id)).join(Placement, Placement.id == GradeDelivery.placement_id)
-              .where(Placement.course_id == course.id, GradeDelivery.status != DeliveryStatus.SUPERSEDED)
-              .group_by(GradeDelivery.placement_id, GradeDelivery.participant_id))
-    failed = pending = 0
+    latest = (select(func.max(GradeDelivery.id))
+              .where(GradeDelivery.course_id == course.id, GradeDelivery.status != DeliveryStatus.SUPERSEDED)
+              .group_by(GradeDelivery.module_id, GradeDelivery.participant_id))
+    failed = pending = waiting = 0
     for did, pid, module_id, status in db.session.execute(
-            select(GradeDelivery.id, GradeDelivery.participant_id, Placement.module_id, GradeDelivery.status)
-            .join(Placement, Placement.id == GradeDelivery.placement_id)
+            select(GradeDelivery.id, GradeDelivery.participant_id, GradeDelivery.module_id, GradeDelivery.status)
             .where(GradeDelivery.id.in_(latest)).order_by(GradeDelivery.id)):
         row, index = rows.get(pid), column.get(module_id)
         if row is None or index is None:
@@ -143,6 +159,7 @@ def build_dashboard(course: Course, catalogue: Any, roster: Roster, *, details_f
         row.cells[index].delivery = Delivery(did, status.value, None, None)
         failed += status == DeliveryStatus.FAILED
         pending += status == DeliveryStatus.PENDING
+        waiting += status == DeliveryStatus.NO_COLUMN
     if details_for is not None and details_for in rows:
         # one learner's page also shows when the next try is and what the LMS said
         for cell in rows[details_for].cells:
@@ -164,7 +181,7 @@ def build_dashboard(course: Course, catalogue: Any, roster: Roster, *, details_f
             entry.completed += cell.state == COMPLETED
             entry.passed += cell.passed
     countries = sorted(by_country.values(), key=lambda c: (c.country is None, country_sort_name(c.country)))
-    return Dashboard(course, modules, all_rows, countries, roster.problem, failed, pending, {
+    return Dashboard(course, modules, all_rows, countries, roster.problem, failed, pending, waiting, {
         "learners": len(all_rows),
         "started": sum(c.started for c in countries),
         "completed": sum(c.completed for c in countries),

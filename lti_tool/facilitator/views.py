@@ -4,22 +4,25 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..lti.current import current, launch_required, scope_to_launch
 from ..lti.roles import Access
 from ..runtime import runtime
-from flask_babel import gettext as _
-
 from ..countries import InvalidCountry, country_name, normalize_country
 from ..courses.models import Course
+from ..courses.placements import record_deep_link
 from ..courses.roster import Roster, course_roster
 from ..errors import BadRequest, NotFound
 from ..extensions import db
 from ..grades.models import DeliveryStatus, GradeDelivery
+from ..grades.receivers import column_appeared
 from ..grades.services import latest_deliveries, resend
+from ..progress.services import grants_of
 from .dashboard import build_dashboard, dashboard_csv, question_stats
 from .deep_linking import accepts_multiple, build_reply, settings_of
-from .forms import DeepLinkForm, ResendForm
+from .attempts import grant_in_course
+from .forms import DeepLinkForm, GrantForm, ResendForm
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,8 @@ def dashboard() -> str:
     return render_template(
         "facilitator/dashboard.html", board=board, rows=rows, pages=pages,
         page=min(max(1, request.args.get("page", 1, type=int)), pages), country=country, lang=launch.locale,
-        resend_form=ResendForm(), refresh=refresh if refresh in (15, 30, 60) else None,
+        resend_form=ResendForm(), grant_form=GrantForm(), granted=request.args.get("granted"),
+        refresh=refresh if refresh in (15, 30, 60) else None,
         resent=request.args.get("resent", type=int), country_name=country_name,
     )
 
@@ -55,7 +59,9 @@ def learner(participant_id: int) -> str:
     if row is None:
         raise NotFound("There is no such learner in this course.")
     return render_template("facilitator/learner.html", row=row, cells=list(zip(board.modules, row.cells)),
-                           lang=current().locale, resend_form=ResendForm(), country_name=country_name)
+                           lang=current().locale, resend_form=ResendForm(), grant_form=GrantForm(),
+                           grants=grants_of(course.id, participant_id), granted=request.args.get("granted", type=int),
+                           country_name=country_name)
 
 
 @bp.get("/export.csv")
@@ -90,7 +96,7 @@ def resend_grades() -> Response:
     course = _course()
     if form.scope.data == "one":
         delivery = db.session.get(GradeDelivery, form.delivery_id.data or 0)
-        if delivery is None or delivery.placement.course_id != course.id:
+        if delivery is None or delivery.course_id != course.id:
             raise NotFound("There is no such grade delivery in this course.")
         rows = [delivery]
     else:
@@ -127,6 +133,22 @@ def _country_filter(raw: str | None) -> str | None:
                            value=repr(raw[:20]))) from None
 
 
+@bp.post("/learner/<int:participant_id>/attempts")
+@launch_required(Access.FACILITATOR)
+def grant_attempts(participant_id: int) -> Response:
+    """Give a learner of this course one more quiz attempt, or reset their attempts, with a reason."""
+    form = GrantForm()
+    if not form.validate():
+        raise BadRequest("; ".join(e for errors in form.errors.values() for e in errors))
+    grant = grant_in_course(_course(), participant_id, form.module.data, kind=form.kind.data,
+                            reason=form.reason.data or "", facilitator=current().launch.participant,
+                            catalogue=runtime().catalogue)
+    if form.back.data == "dashboard":
+        return redirect(url_for("facilitator.dashboard", granted=form.module.data), code=303)
+    return redirect(url_for("facilitator.learner", participant_id=participant_id, granted=grant.id) + "#attempts",
+                    code=303)
+
+
 def _course() -> Course:
     course = current().launch.course
     if course is None:
@@ -160,6 +182,8 @@ def deep_link() -> str | tuple[str, int]:
             launch.launch, modules, launch_url=url_for("lti.launch", _external=True), lang=launch.locale,
             country=form.country.data or None, graded=form.graded.data,
         )
+        for placement in record_deep_link(_course().id, modules, country=form.country.data or None, lang="en"):
+            column_appeared(placement, catalogue)
         log.info("deep linking: launch %s placed %s", launch.launch.id, form.modules.data)
         g.emm_form_origin = _return_origin(reply.return_url)
         return render_template("facilitator/deep_link_return.html", reply=reply)
