@@ -84,6 +84,14 @@ def answer_form(app: Flask, module_id: str, key: str, *, correct: bool = True,
     return answer_fields(module.quiz("en"), Paper.from_dict(attempt.paper), correct=correct, skip=skip)
 
 
+def paper_points(app: Flask, module_id: str, key: str) -> list[int]:
+    """The points of each question of the stored attempt `key`, in the order shown."""
+    attempt, _ = attempt_by_key(app, key)
+    with app.app_context():
+        quiz = runtime(app).catalogue.get(module_id).quiz("en")
+    return [quiz.question(pq.id).points for pq in Paper.from_dict(attempt.paper).questions]
+
+
 def answer_fields(quiz: Any, paper: Paper, *, correct: bool = True, skip: int = 0) -> list[tuple[str, str]]:
     """Form fields answering a paper: all right (correct=True) or all wrong.
 

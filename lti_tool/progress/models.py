@@ -104,7 +104,7 @@ class Attempt(db.Model):
     question_points: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
     points: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_points: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    #: exact points / max_points * 100 (shown rounded down)
+    #: exact points / max_points * 100 (shown by quizzes.scoring.display_percent)
     percent: Mapped[float | None] = mapped_column(Float, nullable=True)
     #: the module's pass mark when this attempt was scored
     pass_mark: Mapped[int | None] = mapped_column(Integer, nullable=True)
