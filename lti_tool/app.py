@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or Settings.from_env(**overrides)
     app = Flask(
         __name__,
-        template_folder=str(paths.templates_dir()),
+        template_folder=str(settings.templates_path or paths.templates_dir()),
         instance_path=str(settings.instance_path),
         instance_relative_config=True,
     )
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     register_extensions(app, settings)
     register_blueprints(app)
     register_front(app)
+    register_monitoring(app, settings)
     register_request_hooks(app)
     register_signals()
     register_error_handlers(app)
@@ -83,9 +84,10 @@ def register_blueprints(app: Flask) -> None:
     from .facilitator.views import bp as facilitator_bp
     from .learner.views import bp as learner_bp
     from .lti.views import bp as lti_bp
+    from .monitoring.views import bp as monitoring_bp
     from .public.views import bp as public_bp
 
-    for blueprint in (public_bp, lti_bp, learner_bp, facilitator_bp, admin_bp):
+    for blueprint in (public_bp, monitoring_bp, lti_bp, learner_bp, facilitator_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 
@@ -94,6 +96,20 @@ def register_front(app: Flask) -> None:
     from .lti.front import install
 
     install(app)
+
+
+def register_monitoring(app: Flask, settings: Settings) -> None:
+    """Request ids and latency around everything (the front included), and the metrics when on."""
+    from .monitoring import metrics
+    from .monitoring.middleware import RequestIdMiddleware
+
+    if settings.metrics:
+        metrics.enable()
+    app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+
+    @app.before_request
+    def _endpoint() -> None:
+        request.environ["emm.endpoint"] = request.endpoint  # the metrics label: the route, never the path
 
 
 def register_signals() -> None:
@@ -136,24 +152,54 @@ def register_error_handlers(app: Flask) -> None:
             return f"{title}: {message}", status
 
     from .logs import request_label
+    from .monitoring import metrics
+    from .monitoring.outages import service_down
+
+    def unavailable(service: str, exc: BaseException) -> Any:
+        """A service we depend on is down: 503 and a message, the request wrote nothing; it comes back alone."""
+        log.warning("503 on %s: the %s is not answering (%s)", request.endpoint or "?", service.replace("_", " "),
+                    type(exc).__name__)
+        metrics.unavailable(service)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection is gone already; the pool replaces it
+            db.session.invalidate()
+        body, status = render_error(503, _("The tool is briefly unavailable"),
+                                    _("Part of the tool is not answering right now; nothing was saved. "
+                                      "Please try again in a minute."))
+        return body, status, {"Retry-After": "30"}
 
     @app.errorhandler(EmmError)
     def _emm_error(exc: EmmError) -> tuple[str, int]:
         # the path without its launch reference or invitation code, control characters escaped
         log.info("refused %s: %s %s", request_label(request.method, request.path), exc.status, exc.message)
+        metrics.refused(getattr(exc, "reason", None) or _reason_of(exc))
         return render_error(exc.status, exc.title, exc.message)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         if exc.code is None or exc.code < 400:
             return exc
+        service = service_down(getattr(exc, "original_exception", None)) if exc.code == 500 else None
+        if service:  # the database failed after the view, at the request's commit
+            return unavailable(service, exc)
         return render_error(exc.code, exc.name, exc.description or exc.name)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> tuple[str, int]:
+    def _unexpected(exc: Exception) -> Any:
+        service = service_down(exc)
+        if service:
+            return unavailable(service, exc)
         log.exception("unexpected error on %s", request_label(request.method, request.path))
         return render_error(500, _("Something went wrong on our side"),
                             _("The error was logged. Please try again, or open the activity again from your LMS."))
+
+
+def _reason_of(exc: EmmError) -> str:
+    """A metrics label for a refusal: launch_error, launch_expired, forbidden, not_found …"""
+    import re
+
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
 
 
 def register_cli(app: Flask) -> None:

@@ -5,7 +5,6 @@ Bad arguments exit with status 2 and a message naming the field, as click does f
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from typing import Any, Callable
 
@@ -29,18 +28,12 @@ def _create_app() -> Flask:
         raise click.UsageError(str(exc)) from None
 
 
-def configure_logging(level: str | None = None) -> None:
-    """Configure logging once, at the entry point; modules only get named loggers. The handler redacts
-    launch references and escapes control characters (lti_tool/logs.py)."""
-    from .logs import log_handler
-
-    logging.basicConfig(level=(level or os.environ.get("EMM_LOG_LEVEL", "INFO")).upper(), handlers=[log_handler()])
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
 class _Group(FlaskGroup):
     def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click API
-        configure_logging()
+        from .config import log_options
+        from .logs import configure_logging
+
+        configure_logging(*log_options())  # the one place logging is set up, for every command
         return super().main(*args, **kwargs)
 
 
@@ -128,7 +121,7 @@ def _loopback_or_fail(host: str, what: str) -> None:
         fail(f"--host: {what} runs on loopback only (127.0.0.1 or localhost), got {host!r}")
 
 
-@main.command("serve")
+@main.command("serve", with_appcontext=False)  # the metrics folder must exist before the app loads
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes.")
@@ -138,16 +131,23 @@ def _loopback_or_fail(host: str, what: str) -> None:
                    "only client that reaches this address.")
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, workers: int, threads: int, behind_proxy: bool) -> None:
-    """Run the production server (gunicorn) behind a buffering reverse proxy."""
-    from .server import check_bind, run_gunicorn
+    """Run the production server (gunicorn, behind a buffering reverse proxy; config/gunicorn.conf.py has
+    the same settings)."""
+    from .config import ConfigError, Settings
+    from .server import check_bind, prepare_metrics_dir, run_gunicorn
 
     try:
         check_bind(host, behind_proxy)
     except ValueError as exc:
         fail(str(exc))
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    prepare_metrics_dir(settings)  # before the app (and prometheus_client) is loaded
     app = _ScriptInfoProxy.load_app(ctx)
     init_database(app)
-    run_gunicorn(host=host, port=port, workers=workers, threads=threads, settings=app.config["EMM"])
+    run_gunicorn(host=host, port=port, workers=workers, threads=threads, settings=settings)
 
 
 @main.command("demo")

@@ -5,6 +5,7 @@ them through environment variables (12-factor). Secrets are never written to the
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -53,11 +54,23 @@ class Settings:
     staff_ttl: int = 900
     #: the most launch states (logins under way) the file store keeps; a flood evicts the oldest
     max_states: int = 100_000
-    #: `emm-lti serve`: where gunicorn writes its access log (a path or "-"), none when empty
-    access_log: str | None = None
-    #: `emm-lti serve`: addresses of the reverse proxies whose X-Forwarded-* headers are believed
-    forwarded_allow_ips: str = "127.0.0.1,::1"
+    #: seconds a grade worker holds the scores it claimed; a worker that dies mid-delivery frees them after this
+    grade_lease: float = 120.0
+    #: another Jinja templates folder (a copy of the shipped one, edited)
+    templates_path: Path | None = None
     log_level: str = "INFO"
+    #: "text" for people, "json" for a log collector (one object a line, with the request id)
+    log_format: str = "text"
+    #: gunicorn's access log: a file, or "-" for standard output; none by default
+    access_log: str | None = None
+    #: addresses of the reverse proxies whose X-Forwarded-* headers are trusted (gunicorn)
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    #: Prometheus metrics at /metrics; needs metrics_token
+    metrics: bool = False
+    #: the bearer token a scraper must send to /metrics (and to `emm-lti worker --metrics-port`)
+    metrics_token: str | None = None
+    #: seconds /readyz waits for the database and the launch-state store before calling them down
+    ready_timeout: float = 1.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -66,7 +79,8 @@ class Settings:
         env = dict(os.environ if env is None else env)
         known = {f.name for f in fields(cls)}
         for key in env:
-            if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX):].lower() not in known | _NON_SETTINGS:
+            if (key.startswith(ENV_PREFIX) and not key.startswith(_TEST_PREFIX)
+                    and key[len(ENV_PREFIX):].lower() not in known - {"extra"}):
                 log.warning("unknown setting %s is ignored", key)
 
         def get(name: str, default: Any = None) -> Any:
@@ -85,12 +99,21 @@ class Settings:
         if not cache_url.startswith(("file://", "redis://", "rediss://")):
             raise ConfigError(f"EMM_CACHE_URL must start with file:// or redis://, got {cache_url!r}")
         modules_path = get("modules_path")
+        templates_path = get("templates_path")
+        metrics = _bool(get("metrics", False))
+        metrics_token = get("metrics_token") or None
+        if metrics and (metrics_token is None or len(str(metrics_token)) < 24):
+            raise ConfigError("EMM_METRICS is on: set EMM_METRICS_TOKEN to a random token of at least 24 "
+                              "characters (e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`); "
+                              "the metrics are never served without one")
         secret_key = get("secret_key") or _load_or_create_secret(instance_path)
+        for name, value in (("SECRET_KEY", secret_key), ("DATABASE_URL", database_url), ("METRICS_TOKEN", metrics_token)):
+            if value and PLACEHOLDER in str(value):
+                raise ConfigError(f"EMM_{name} still holds the example's {PLACEHOLDER}: set a real value")
         if len(str(secret_key).encode()) < MIN_SECRET_BYTES:
             raise ConfigError(f"EMM_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long (it signs launch "
                               "references and CSRF tokens); generate one with `python3 -c 'import secrets; "
                               "print(secrets.token_urlsafe(48))'`")
-        launch_ttl = _int(get, "launch_ttl", 4 * 3600, 60, 7 * 86400)
         return cls(
             instance_path=instance_path,
             database_url=database_url,
@@ -98,7 +121,7 @@ class Settings:
             cache_url=cache_url,
             modules_path=Path(modules_path).resolve() if modules_path else None,
             clock_leeway=_int(get, "clock_leeway", 30, 0, 300),
-            launch_ttl=launch_ttl,
+            launch_ttl=_int(get, "launch_ttl", 4 * 3600, 60, 7 * 86400),
             state_ttl=_int(get, "state_ttl", 600, 30, 3600),
             keyset_refetch_interval=_int(get, "keyset_refetch_interval", 30, 0, 3600),
             max_id_token_bytes=_int(get, "max_id_token_bytes", 16_384, 1024, 1_048_576),
@@ -109,15 +132,23 @@ class Settings:
             retention_days=_int(get, "retention_days", 0, 0, 36500),
             staff_ttl=_int(get, "staff_ttl", 900, 60, 7 * 86400),
             max_states=_int(get, "max_states", 100_000, 1000, 10_000_000),
+            grade_lease=_float(get, "grade_lease", 120.0, 1, 3600),
+            templates_path=Path(templates_path).expanduser().resolve() if templates_path else None,
+            log_level=_choice(get, "log_level", "INFO", LOG_LEVELS, upper=True),
+            log_format=_choice(get, "log_format", "text", ("text", "json")),
             access_log=_access_log(get("access_log")),
-            forwarded_allow_ips=_forwarded_allow_ips(get("forwarded_allow_ips", "127.0.0.1,::1")),
-            log_level=str(get("log_level", "INFO")).upper(),
+            forwarded_allow_ips=_networks(get("forwarded_allow_ips", "127.0.0.1,::1")),
+            metrics=metrics,
+            metrics_token=metrics_token,
+            ready_timeout=_float(get, "ready_timeout", 1.0, 0.1, 30),
             extra=overrides.get("extra", {}),
         )
 
     def flask_config(self) -> dict[str, Any]:
         """The subset Flask and its extensions read, under their own names."""
-        engine_options: dict[str, Any] = {"pool_pre_ping": True}
+        # pre-ping: a connection that died with a database restart is replaced, not handed to a request;
+        # connect_timeout: a database host that does not answer fails the request in seconds (a 503)
+        engine_options: dict[str, Any] = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
         if self.database_url.startswith("sqlite"):
             engine_options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
         return {
@@ -137,11 +168,11 @@ class Settings:
         """Settings safe to print: the secret and database password are masked."""
         data = asdict(self)
         data["secret_key"] = "***"
+        data["metrics_token"] = "***" if self.metrics_token else None
         data["database_url"] = _mask_password(self.database_url)
         return data
 
 
-_NON_SETTINGS = {"test_database_url", "test_redis_url", "templates_path"}
 #: the shortest EMM_SECRET_KEY accepted: it signs bearer launch references
 MIN_SECRET_BYTES = 32
 
@@ -184,16 +215,52 @@ def _access_log(raw: Any) -> str | None:
     return value
 
 
-def _forwarded_allow_ips(raw: Any) -> str:
-    """Comma-separated addresses or networks of the reverse proxies (or '*', to believe anyone)."""
-    import ipaddress
 
-    items = [item.strip() for item in str(raw).split(",") if item.strip()]
+#: variables the test suite reads (EMM_TEST_DATABASE_URL, EMM_TEST_REDIS_URL …); not settings of the tool
+_TEST_PREFIX = ENV_PREFIX + "TEST_"
+#: what config/.env.example writes where a real value must go
+PLACEHOLDER = "CHANGE-ME"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def setting_names() -> list[str]:
+    """Every EMM_* variable the tool reads, in declaration order (config/.env.example lists exactly these)."""
+    return [ENV_PREFIX + f.name.upper() for f in fields(Settings) if f.name != "extra"]
+
+
+def log_options(env: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """EMM_LOG_LEVEL and EMM_LOG_FORMAT alone, for configuring logging before the app exists; a bad
+    value falls back to the default here (building the Settings then names it)."""
+    env = os.environ if env is None else env
+    get = lambda name, default=None: env.get(ENV_PREFIX + name.upper(), default)  # noqa: E731
+    try:
+        level = _choice(get, "log_level", "INFO", LOG_LEVELS, upper=True)
+    except ConfigError:
+        level = "INFO"
+    try:
+        log_format = _choice(get, "log_format", "text", ("text", "json"))
+    except ConfigError:
+        log_format = "text"
+    return level, log_format
+
+
+def _choice(get: Any, name: str, default: str, allowed: tuple[str, ...], *, upper: bool = False) -> str:
+    raw = str(get(name, default)).strip()
+    value = raw.upper() if upper else raw.lower()
+    if value not in allowed:
+        raise ConfigError(f"EMM_{name.upper()} must be one of {', '.join(allowed)}, got {raw!r}")
+    return value
+
+
+def _networks(raw: Any) -> str:
+    """A comma-separated list of proxy addresses or networks, or "*" (gunicorn's forwarded_allow_ips)."""
+    text = str(raw).strip()
+    if text == "*":
+        return text
+    items = [item.strip() for item in text.split(",") if item.strip()]
     if not items:
-        raise ConfigError("EMM_FORWARDED_ALLOW_IPS must name at least one proxy address (e.g. 127.0.0.1)")
+        raise ConfigError("EMM_FORWARDED_ALLOW_IPS must name at least one address (or *)")
     for item in items:
-        if item == "*":
-            continue
         try:
             ipaddress.ip_network(item, strict=False)
         except ValueError:

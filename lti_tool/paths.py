@@ -25,8 +25,11 @@ def modules_dir() -> Path:
 
 
 def templates_dir() -> Path:
-    """The Jinja templates folder shipped with the package."""
-    return _first_existing("EMM_TEMPLATES_PATH", "templates")
+    """The Jinja templates folder shipped with the package (EMM_TEMPLATES_PATH, read by the settings, replaces it)."""
+    for candidate in (_BUNDLED / "templates", _REPO / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise RuntimeError("cannot find the 'templates' folder: set EMM_TEMPLATES_PATH to its path")
 
 
 def translations_dir() -> Path:

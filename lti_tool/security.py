@@ -15,7 +15,10 @@ _cache: list[tuple[int, str]] = []
 def _content_security_policy() -> str:
     """frame-ancestors is 'self' plus the origin of every registered platform, read from the
     per-process platform directory (so registering a platform clears it at the same time)."""
-    platforms = directory.all()
+    try:
+        platforms = directory.all()
+    except Exception:  # noqa: BLE001 - the database is down: keep the last policy (the page is a 503 anyway)
+        return _cache[0][1] if _cache else _CSP_PREFIX + "'self'"
     if _cache and _cache[0][0] == directory.generation:
         return _cache[0][1]
     origins = sorted({origin_of(url) for p in platforms for url in (p.auth_login_url, p.issuer) if url})

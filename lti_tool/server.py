@@ -1,20 +1,32 @@
 """Run the app under gunicorn from Python, so `emm-lti serve` needs no separate config file.
 
+`config/gunicorn.conf.py` writes the same settings out for operators who start gunicorn themselves
+(`gunicorn -c config/gunicorn.conf.py`); a test checks that the two agree.
+
 gunicorn's threads read a request's headers and body themselves, so a client that sends them slowly
 holds a thread (eight such clients stall two workers of four threads). The tool therefore serves the
-internet only through a buffering reverse proxy (nginx with request buffering on), which hands it
-whole requests: `serve` binds loopback by default and refuses another address unless told it sits
-behind such a proxy (`--behind-proxy`). The access log is written with launch references redacted.
+internet only through a buffering reverse proxy (nginx with request buffering on, `config/nginx/`),
+which hands it whole requests: `serve` binds loopback by default and refuses another address unless
+told it sits behind such a proxy (`--behind-proxy`). The access log is written with launch references
+redacted (`logs.GunicornLogger`).
 """
 from __future__ import annotations
 
+import logging
 import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
-from gunicorn.glogging import Logger as GunicornLogger
 
-from .logs import escape_controls, redact
+from .config import Settings
+
+log = logging.getLogger(__name__)
+
+#: gunicorn's default line plus the time taken and the request id; paths are redacted (logs.GunicornLogger)
+ACCESS_LOG_FORMAT = ('%({x-forwarded-for}i)s %(h)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" '
+                     '%(M)sms rid=%({x-request-id}o)s')
 
 
 class _Gunicorn(BaseApplication):
@@ -32,19 +44,7 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-class RedactingGunicornLogger(GunicornLogger):
-    """gunicorn's logger, with request paths, query strings and Referer headers redacted in the
-    access log (a reference in a log file would open someone's session for hours)."""
-
-    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
-        atoms = super().atoms(resp, req, environ, request_time)
-        for key, value in list(atoms.items()):
-            if key in ("r", "U", "q", "f", "{referer}i") and isinstance(value, str):
-                atoms[key] = escape_controls(redact(value))
-        return atoms
-
-
-def _start_embedded_worker(worker: Any) -> None:
+def post_worker_init(worker: Any) -> None:
     """gunicorn hook: each web worker process runs a grade delivery thread (the embedded default)."""
     app = worker.wsgi
     if app.config["EMM"].embedded_worker:
@@ -53,8 +53,64 @@ def _start_embedded_worker(worker: Any) -> None:
         start_embedded_worker(app)
 
 
-def gunicorn_options(host: str, port: int, workers: int, threads: int, *, access_log: str | None = None,
-                     forwarded_allow_ips: str = "127.0.0.1,::1") -> dict[str, Any]:
+def child_exit(_server: Any, worker: Any) -> None:
+    """gunicorn hook: a web worker exited; its live gauges leave the metrics (multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def prepare_metrics_dir(settings: Settings) -> Path | None:
+    """Give this gunicorn master and its workers a fresh metrics folder in the instance folder.
+
+    prometheus_client's multiprocess mode: each worker writes its counters to files there and
+    /metrics adds them up, so a scrape sees every worker whichever one answers. Must run before
+    prometheus_client is imported (it reads PROMETHEUS_MULTIPROC_DIR once). Folders left by masters
+    that are gone are removed.
+    """
+    if not settings.metrics:
+        return None
+    root = settings.instance_path / "metrics"
+    root.mkdir(mode=0o700, exist_ok=True)
+    for old in root.glob("web-*"):
+        pid = old.name.removeprefix("web-")
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = root / f"web-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def settings_options(settings: Settings | None = None) -> dict[str, Any]:
+    """The gunicorn settings that come from EMM_* settings (defaults when `settings` is None)."""
+    access_log = settings.access_log if settings else None
+    level = settings.log_level if settings else "INFO"
+    allow = settings.forwarded_allow_ips if settings else "127.0.0.1"
+    return {
+        "accesslog": access_log,
+        "access_log_format": ACCESS_LOG_FORMAT,
+        "errorlog": "-",
+        "loglevel": level.lower(),
+        "logger_class": "lti_tool.logs.GunicornLogger",
+        "forwarded_allow_ips": allow,
+    }
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int,
+                     settings: Settings | None = None) -> dict[str, Any]:
     """The settings `serve` uses; the launch benchmark serves its baseline with the same ones."""
     return {
         "bind": f"{host}:{port}",
@@ -64,23 +120,18 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, *, access
         "timeout": 30,
         "graceful_timeout": 20,
         "keepalive": 5,
-        "accesslog": access_log,
-        "logger_class": RedactingGunicornLogger,
-        "errorlog": "-",
-        "loglevel": os.environ.get("EMM_LOG_LEVEL", "info").lower(),
-        "forwarded_allow_ips": forwarded_allow_ips,
-        # a request line or header this long is not an LTI request (a proxy should refuse it first)
+        # a request line or header this long is not an LTI request (the proxy should refuse it first)
         "limit_request_line": 8190,
         "limit_request_fields": 100,
         "limit_request_field_size": 8190,
+        **settings_options(settings),
     }
 
 
-def serve_options(host: str, port: int, workers: int, threads: int, settings: Any) -> dict[str, Any]:
-    """`emm-lti serve`: the shared settings plus the embedded grade worker."""
-    return {**gunicorn_options(host, port, workers, threads, access_log=settings.access_log,
-                               forwarded_allow_ips=settings.forwarded_allow_ips),
-            "post_worker_init": _start_embedded_worker}
+def serve_options(host: str, port: int, workers: int, threads: int, settings: Settings | None = None) -> dict[str, Any]:
+    """`emm-lti serve`: the shared settings plus the embedded grade worker and the metrics hook."""
+    return {**gunicorn_options(host, port, workers, threads, settings),
+            "post_worker_init": post_worker_init, "child_exit": child_exit}
 
 
 def check_bind(host: str, behind_proxy: bool) -> None:
@@ -95,6 +146,6 @@ def check_bind(host: str, behind_proxy: bool) -> None:
             "reaches the tool over another address.")
 
 
-def run_gunicorn(host: str, port: int, workers: int, threads: int, settings: Any) -> None:
+def run_gunicorn(host: str, port: int, workers: int, threads: int, settings: Settings | None = None) -> None:
     """Block serving until SIGTERM/SIGINT."""
     _Gunicorn(serve_options(host, port, workers, threads, settings)).run()

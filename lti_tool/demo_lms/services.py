@@ -52,6 +52,7 @@ def token() -> Response:
     """OAuth 2 client_credentials with a private_key_jwt assertion (fixture 09)."""
     lms = current_lms()
     lms.count("token_requests")
+    _slow(lms)
     if lms.switches.token_fail:
         return _token_error(500, "server_error", "the token endpoint is switched off (demo failure switch)")
     form = request.form
@@ -103,6 +104,13 @@ def token() -> Response:
 # -- guard shared by every service call ----------------------------------------------------------
 
 
+def _slow(lms: DemoLms) -> None:
+    """The slow_ms switch: an LMS under load keeps the caller waiting (the request is served after)."""
+    delay = lms.switches.slow_ms
+    if delay > 0:
+        time.sleep(delay / 1000)
+
+
 def _refusal(lms: DemoLms, any_of: Sequence[str]) -> Response | None:
     """The answer to send instead of serving: a failure switch, or a missing/weak bearer token."""
     switches = lms.switches
@@ -143,6 +151,7 @@ def service(*any_of: str, counter: str | None = None) -> Callable[[F], F]:
             lms.count("service_requests")
             if counter:
                 lms.count(counter)
+            _slow(lms)
             refusal = _refusal(lms, any_of)
             if refusal is not None:
                 return refusal

@@ -102,6 +102,8 @@ class Switches:
     rate_limit_retry_after: int = 0
     #: the token endpoint answers 500
     token_fail: bool = False
+    #: a slow LMS: the token endpoint, AGS and NRPS answer after this many milliseconds
+    slow_ms: int = 0
     #: default for launches: no lti_storage_target, as Moodle sends none
     moodle_mode: bool = False
 

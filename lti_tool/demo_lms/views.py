@@ -23,6 +23,7 @@ SWITCH_LABELS = {
     "score_fail_after_store": "Store the score before answering 500 (the retry then gets 409)",
     "rate_limit_retry_after": "Answer every AGS/NRPS call with 429 and this Retry-After, in seconds (0 = off)",
     "token_fail": "The token endpoint fails (500)",
+    "slow_ms": "A slow LMS: the token endpoint, AGS and NRPS answer after this many milliseconds (0 = at once)",
     "moodle_mode": "Moodle mode: launches send no lti_storage_target (no platform storage)",
 }
 

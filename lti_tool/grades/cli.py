@@ -68,14 +68,25 @@ def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) 
     @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
     @click.option("--batch", default=20, show_default=True, type=click.IntRange(1, 500))
     @click.option("--idle", default=1.0, show_default=True, type=click.FloatRange(0.05, 60), help="Seconds between polls when idle.")
+    @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+                  help="Serve this worker's Prometheus metrics on this port (needs EMM_METRICS and EMM_METRICS_TOKEN).")
+    @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port.")
     @with_database
-    def worker_command(once: bool, batch: int, idle: float) -> None:
+    def worker_command(once: bool, batch: int, idle: float, metrics_port: int | None, metrics_host: str) -> None:
         """Deliver owed scores to LMS gradebooks; run any number of these beside the web servers."""
         from flask import current_app
 
         from .worker import GradeWorker
 
-        worker = GradeWorker(current_app._get_current_object(), batch=batch)
+        app = current_app._get_current_object()
+        settings = app.config["EMM"]
+        if metrics_port is not None:
+            if not settings.metrics:
+                fail("--metrics-port: metrics are off; set EMM_METRICS=true and EMM_METRICS_TOKEN")
+            from ..monitoring.exporter import serve_metrics
+
+            serve_metrics(app, metrics_host, metrics_port, settings.metrics_token)
+        worker = GradeWorker(app, batch=batch)
         if once:
             total = 0
             while True:

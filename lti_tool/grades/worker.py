@@ -29,6 +29,8 @@ from ..lms.errors import PlatformError, PlatformRejected, PlatformUnavailable
 from ..lms.hosts import HostPolicy
 from ..lms.tokens import TokenSource
 from ..platforms.models import Platform
+from ..monitoring import metrics
+from ..monitoring.outages import service_down
 from .lineitems import resolve_lineitem
 from .models import DeliveryStatus, GradeDelivery
 
@@ -59,11 +61,11 @@ class Outcome:
 
 
 class GradeWorker:
-    def __init__(self, app: Flask, *, batch: int = 20, lease: float = 120.0, policy: RetryPolicy | None = None,
+    def __init__(self, app: Flask, *, batch: int = 20, lease: float | None = None, policy: RetryPolicy | None = None,
                  name: str | None = None):
         self.app = app
         self.batch = batch
-        self.lease = lease
+        self.lease = lease if lease is not None else app.config["EMM"].grade_lease
         self.policy = policy or RetryPolicy(app.config["EMM"].grade_retry_base, app.config["EMM"].grade_retry_cap)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
 
@@ -157,8 +159,10 @@ class GradeWorker:
                     delivery.status = DeliveryStatus.FAILED
                     delivery.last_error = error.reason
                     log.warning("delivery %s failed for good: %s", delivery_id, error.reason)
-                status = delivery.status
+                status, owed_since = delivery.status, delivery.created_at
                 db.session.commit()
+                metrics.delivery({DeliveryStatus.DELIVERED: "delivered", DeliveryStatus.PENDING: "retry",
+                                  DeliveryStatus.FAILED: "failed"}.get(status, "superseded"), owed_since)
                 return status
             except Exception:
                 db.session.rollback()
@@ -213,11 +217,17 @@ class GradeWorker:
             try:
                 outcome = self.run_once()
                 busy = outcome.delivered + outcome.retried + outcome.failed
-            except Exception:
-                log.exception("grade worker %s: claim failed; retrying", self.name)
-                busy = 0
-            if not busy:
-                stop.wait(self.next_due_in(idle))
+                pause = 0.0 if busy else self.next_due_in(idle)
+            except Exception as exc:
+                # the database restarting is an outage to wait out, not a reason to stop delivering
+                if service_down(exc):
+                    log.warning("grade worker %s: the %s is not answering; trying again in %g s", self.name,
+                                service_down(exc).replace("_", " "), idle)
+                else:
+                    log.exception("grade worker %s: claim failed; retrying", self.name)
+                pause = idle
+            if pause:
+                stop.wait(pause)
         log.info("grade worker %s stopped", self.name)
 
 

@@ -86,14 +86,34 @@ def list_keys() -> list[ToolKey]:
     return list(db.session.scalars(select(ToolKey).order_by(ToolKey.created_at, ToolKey.id)))
 
 
+#: the JWKS this process served last, for a database outage (see public_jwks)
+_last_jwks: list[dict[str, list[dict[str, Any]]]] = []
+
+
 def public_jwks() -> dict[str, list[dict[str, Any]]]:
-    """The JWKS: the active key and every published one, newest first."""
-    rows = db.session.scalars(
-        select(ToolKey)
-        .where(ToolKey.status.in_([KeyStatus.ACTIVE, KeyStatus.PUBLISHED]))
-        .order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
-    )
-    return {"keys": [dict(row.public_jwk) for row in rows]}
+    """The JWKS: the active key and every published one, newest first.
+
+    While the database does not answer, the copy this process served last: LMSs fetch the JWKS to
+    check the tool's token requests, and a few seconds of database outage must not make them refuse
+    the grade workers' tokens (after which the workers wait minutes before asking again).
+    """
+    from ..monitoring.outages import service_down
+
+    try:
+        rows = db.session.scalars(
+            select(ToolKey)
+            .where(ToolKey.status.in_([KeyStatus.ACTIVE, KeyStatus.PUBLISHED]))
+            .order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
+        )
+        jwks = {"keys": [dict(row.public_jwk) for row in rows]}
+    except Exception as exc:
+        if not _last_jwks or service_down(exc) is None:
+            raise
+        log.warning("the database is not answering: serving the key set read last")
+        db.session.remove()
+        return _last_jwks[0]
+    _last_jwks[:] = [jwks]
+    return jwks
 
 
 def signing_key() -> SigningKey:

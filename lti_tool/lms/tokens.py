@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..keys.services import sign_jwt
 from ..models_base import utcnow
+from ..monitoring import metrics
 from ..platforms.models import Platform
 from .client import request_token
 from .hosts import HostPolicy
@@ -112,7 +113,9 @@ def _shared_token(platform_id: int, key: str, scopes: tuple[str, ...], refused: 
     try:
         fresh = request_token(HostPolicy.for_platform(platform), token_url=platform.auth_token_url, client_id=platform.client_id,
                               audience=platform.auth_audience, scopes=scopes, sign=sign_jwt)
+        metrics.token_request(ok=True)
     except Exception:
+        metrics.token_request(ok=False)
         db.session.execute(update(AccessToken).where(AccessToken.id == row_id).values(refreshing_until=None))
         db.session.commit()
         raise

@@ -1,10 +1,8 @@
-"""The tool's front door and the load balancer's health check."""
+"""The tool's front door (health and readiness are in monitoring/)."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
-from sqlalchemy import text
+from flask import Blueprint, render_template
 
-from ..extensions import db
 from ..runtime import runtime
 
 bp = Blueprint("public", __name__)
@@ -15,9 +13,3 @@ def index() -> str:
     """What this tool is, for someone who opens its URL directly."""
     return render_template("public/index.html", catalogue=runtime().catalogue)
 
-
-@bp.get("/healthz")
-def healthz():
-    """Ready when the database answers."""
-    db.session.execute(text("SELECT 1"))
-    return jsonify(status="ok")

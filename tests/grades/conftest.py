@@ -25,7 +25,7 @@ def lms(demo_lms) -> Iterator:
     """The demo LMS with its switches reset after each test."""
     yield demo_lms
     demo_lms.lms.set_switches(ags_down=False, ags_retry_after=0, score_fail_percent=0, score_fail_after_store=False,
-                              rate_limit_retry_after=0, token_fail=False, moodle_mode=False)
+                              rate_limit_retry_after=0, token_fail=False, slow_ms=0, moodle_mode=False)
 
 
 @pytest.fixture

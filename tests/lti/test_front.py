@@ -175,6 +175,6 @@ def test_a_state_store_failure_is_the_apps_error_page(app: Flask, launcher: Laun
         response = launcher.post_launch(token, login.state, login.cookies)
     finally:
         store._conn().execute("ALTER TABLE state_away RENAME TO state")
-    assert response.status_code == 500
-    assert "Something went wrong on our side" in response.text
+    assert response.status_code == 503  # a service down: the app's "briefly unavailable" page, as from a view
+    assert "Please try again in a minute" in response.text and response.headers["Retry-After"]
     assert "Traceback" not in response.text and "OperationalError" not in response.text

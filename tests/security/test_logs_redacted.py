@@ -10,7 +10,7 @@ from flask import Flask
 
 from lti_tool.platforms.registration import issue_invite
 from lti_tool.runtime import runtime
-from lti_tool.server import RedactingGunicornLogger
+from lti_tool.logs import GunicornLogger
 from security_support import launched, staff, tool_log
 
 
@@ -33,7 +33,7 @@ def test_refusals_log_no_reference_or_code(app: Flask, launcher, tool_server) ->
 
 
 def test_the_access_log_is_redacted() -> None:
-    logger = RedactingGunicornLogger(SimpleNamespace(**{
+    logger = GunicornLogger(SimpleNamespace(**{
         "errorlog": "-", "loglevel": "info", "accesslog": None, "syslog": False, "logconfig": None,
         "logconfig_dict": {}, "logconfig_json": None, "capture_output": False, "disable_redirect_access_to_syslog": False,
         "access_log_format": "%(r)s %(U)s %(f)s", "user": 0, "group": 0, "statsd_host": None, "dogstatsd_tags": "",

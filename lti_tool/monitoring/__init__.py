@@ -1,0 +1,1 @@
+"""Health, readiness, Prometheus metrics and the request id: what an operator watches."""
