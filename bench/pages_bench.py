@@ -169,7 +169,7 @@ def launch(tool: servers.Server, lms: Lms, n: int) -> Learner:
 
 def quiz_form(html: str, *, valid: bool = True) -> list[tuple[str, str]]:
     """The hidden fields plus the first choice of every question: what a hurried learner submits."""
-    form = re.search(r'<form method="post" action="[^"]*/quiz" class="quiz">(.*?)</form>', html, re.DOTALL).group(1)
+    form = re.search(r'<form method="post" action="[^"]*/quiz" class="quiz"[^>]*>(.*?)</form>', html, re.DOTALL).group(1)
     data = [(name, unescape(value)) for name, value in HIDDEN.findall(form)]
     seen: set[str] = set()
     for name, value in re.findall(r'<input type="(?:radio|checkbox)" name="([^"]+)" value="([^"]+)"', form):

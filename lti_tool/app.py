@@ -149,13 +149,7 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    def render_error(status: int, title: str, message: str) -> tuple[str, int]:
-        try:
-            return render_template("errors/error.html", status=status, title=title, message=message), status
-        except Exception:  # the error page itself failed: still answer without a traceback
-            log.exception("cannot render the error page")
-            return f"{title}: {message}", status
-
+    from .error_pages import refusal, render_error
     from .logs import request_label
     from .monitoring import metrics
     from .monitoring.outages import service_down
@@ -174,12 +168,7 @@ def register_error_handlers(app: Flask) -> None:
                                       "Please try again in a minute."))
         return body, status, {"Retry-After": "30"}
 
-    @app.errorhandler(EmmError)
-    def _emm_error(exc: EmmError) -> tuple[str, int]:
-        # the path without its launch reference or invitation code, control characters escaped
-        log.info("refused %s: %s %s", request_label(request.method, request.path), exc.status, exc.message)
-        metrics.refused(getattr(exc, "reason", None) or _reason_of(exc))
-        return render_error(exc.status, exc.title, exc.message)
+    app.register_error_handler(EmmError, refusal)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
@@ -198,13 +187,6 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unexpected error on %s", request_label(request.method, request.path))
         return render_error(500, _("Something went wrong on our side"),
                             _("The error was logged. Please try again, or open the activity again from your LMS."))
-
-
-def _reason_of(exc: EmmError) -> str:
-    """A metrics label for a refusal: launch_error, launch_expired, forbidden, not_found …"""
-    import re
-
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
 
 
 def register_cli(app: Flask) -> None:

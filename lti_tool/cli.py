@@ -398,8 +398,10 @@ def participants_erase(issuer: str, sub: str, yes: bool) -> None:
 
 def _register_grades() -> None:
     from .grades.cli import register
+    from .progress.cli import register as register_attempts
 
     register(main, with_database, emm_errors, fail)
+    register_attempts(main, with_database, emm_errors, fail)
 
 
 _register_grades()

@@ -12,13 +12,16 @@ from werkzeug.serving import make_server
 log = logging.getLogger(__name__)
 
 
-def connect_demo_lms(tool_app: Flask, tool_url: str, lms_url: str, state_dir: Path) -> Flask:
-    """Build the demo LMS for this tool and register it as a platform (idempotent)."""
+def connect_demo_lms(tool_app: Flask, tool_url: str, lms_url: str, state_dir: Path,
+                     placements: tuple | None = None) -> Flask:
+    """Build the demo LMS for this tool and register it as a platform (idempotent); `placements`
+    replaces the course's default layout (tests)."""
     from .demo_lms import DemoLmsConfig, create_demo_lms
     from .extensions import db
     from .platforms.services import EDITABLE, PlatformSpec, edit_platform, find_platform, register_platform
 
-    lms = create_demo_lms(DemoLmsConfig(base_url=lms_url, tool_base_url=tool_url, state_dir=state_dir))
+    layout = {} if placements is None else {"placements": placements}
+    lms = create_demo_lms(DemoLmsConfig(base_url=lms_url, tool_base_url=tool_url, state_dir=state_dir, **layout))
     spec = PlatformSpec.build(**lms.extensions["demo_lms"].registration_values())
     with tool_app.app_context():
         if find_platform(spec.issuer, spec.client_id) is None:

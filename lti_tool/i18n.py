@@ -10,12 +10,14 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 
 SUPPORTED = ("en", "es", "fr")
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "en"   # the command line and the grade worker speak English
     launch = g.get("launch")
     if launch is not None:
         return launch.locale
@@ -44,6 +46,8 @@ def launch_timezone(claims: dict | None) -> str | None:
 
 
 def select_timezone() -> str:
+    if not has_request_context():
+        return current_app.config["EMM"].display_timezone
     launch = g.get("launch")
     if launch is not None:
         zone = launch_timezone(launch.launch.claims)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from .courses.models import Completion, Course, Enrolment, Participant
 from .errors import NotFound
@@ -20,7 +20,7 @@ from .grades.models import DeliveryStatus, GradeDelivery
 from .lti.models import Launch, UsedNonce
 from .models_base import utcnow
 from .platforms.models import Platform
-from .progress.models import Attempt, Progress
+from .progress.models import Attempt, AttemptGrant, Progress
 from .state_store import StateStore
 
 
@@ -81,6 +81,8 @@ def export_participant(participant: Participant) -> dict[str, Any]:
         "progress": [_row(p) for p in progress],
         "attempts": [_row(a, "paper") for a in db.session.scalars(select(Attempt).where(
             Attempt.progress_id.in_([p.id for p in progress])))],
+        "attempts_granted": [_row(g) for g in db.session.scalars(select(AttemptGrant).where(
+            AttemptGrant.progress_id.in_([p.id for p in progress])))],
         "completions": [_row(c) for c in db.session.scalars(select(Completion).where(Completion.participant_id == participant.id))],
         "grades_sent": [_row(g, "claimed_by", "claimed_until") for g in db.session.scalars(
             select(GradeDelivery).where(GradeDelivery.participant_id == participant.id))],
@@ -100,6 +102,9 @@ def erase_participant(participant: Participant, store: StateStore | None = None)
     progress_ids = select(Progress.id).where(Progress.participant_id == participant_id)
     for statement in (
         delete(Attempt).where(Attempt.progress_id.in_(progress_ids)),
+        delete(AttemptGrant).where(AttemptGrant.progress_id.in_(progress_ids)),
+        # attempts this person gave as a facilitator stay in the learners' history, without the link
+        update(AttemptGrant).where(AttemptGrant.granted_by_id == participant_id).values(granted_by_id=None),
         delete(Progress).where(Progress.participant_id == participant_id),
         delete(Completion).where(Completion.participant_id == participant_id),
         delete(GradeDelivery).where(GradeDelivery.participant_id == participant_id),

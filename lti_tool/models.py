@@ -6,4 +6,4 @@ from .lms.models import AccessToken  # noqa: F401
 from .keys.models import ToolKey  # noqa: F401
 from .lti.models import Launch, UsedNonce  # noqa: F401
 from .platforms.models import Deployment, Platform  # noqa: F401
-from .progress.models import Attempt, Progress  # noqa: F401
+from .progress.models import Attempt, AttemptGrant, Progress  # noqa: F401

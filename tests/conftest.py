@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from lti_tool.app import create_app
 from lti_tool.cli import init_database
 from lti_tool.config import Settings
 
+from e2e_support import DemoLmsServer
 from lti_helpers import FakePlatform, KeyServer, Launcher, LiveServer
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("EMM_TEST_DATABASE_URL") else [])
@@ -113,23 +112,6 @@ def key_server() -> Iterator[KeyServer]:
     server = KeyServer()
     yield server
     server.stop()
-
-
-class DemoLmsServer:
-    """The demo LMS on http://localhost:<port> (another site than the tool on 127.0.0.1), registered."""
-
-    def __init__(self, app: Flask, tool_url: str, state_dir: Path):
-        from lti_tool.demo_run import connect_demo_lms
-
-        holder: dict[str, Flask] = {}
-        self._server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True)
-        self.url = f"http://localhost:{self._server.server_port}"
-        self.app = holder["app"] = connect_demo_lms(app, tool_url, self.url, state_dir)
-        self.lms = self.app.extensions["demo_lms"]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
 
 
 @pytest.fixture(scope="session")

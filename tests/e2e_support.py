@@ -1,11 +1,33 @@
-"""Launch through the demo LMS like a browser without JavaScript (real OIDC flow over HTTP)."""
+"""The demo LMS over real HTTP: start one, launch through it like a browser without JavaScript,
+add modules by Deep Linking, and reach the learner pages a launch lands on."""
 from __future__ import annotations
 
 import re
+import threading
 from html import unescape
-from urllib.parse import urljoin
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import requests
+from flask import Flask
+from werkzeug.serving import make_server
+
+
+class DemoLmsServer:
+    """The demo LMS on http://localhost:<port> (another site than the tool on 127.0.0.1), registered."""
+
+    def __init__(self, app: Flask, tool_url: str, state_dir: Path, placements: tuple | None = None):
+        from lti_tool.demo_run import connect_demo_lms
+
+        holder: dict[str, Flask] = {}
+        self._server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True)
+        self.url = f"http://localhost:{self._server.server_port}"
+        self.app = holder["app"] = connect_demo_lms(app, tool_url, self.url, state_dir, placements)
+        self.lms = self.app.extensions["demo_lms"]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
 
 
 def browse_launch(demo_lms, user: str, placement: str | None = None, **kwargs) -> requests.Response:
@@ -23,3 +45,26 @@ def browse_launch(demo_lms, user: str, placement: str | None = None, **kwargs) -
                              allow_redirects=False, timeout=10)
     assert launched.status_code == 303, launched.text[:500]
     return requests.get(urljoin(launched.url, launched.headers["Location"]), timeout=10)
+
+
+def launch_base(page: requests.Response) -> str:
+    """http://tool/l/<ref> of the page a launch landed on."""
+    return "/".join(page.url.split("/")[:5])
+
+
+def deep_link(demo_lms, modules: list[str], *, country: str = "", graded: bool = True, user: str = "3") -> None:
+    """A facilitator adds modules through the tool's Deep Linking page; the reply goes back to the LMS."""
+    picker = browse_launch(demo_lms, user, deep_link=True)
+    assert picker.status_code == 200, picker.text[:300]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', picker.text).group(1)
+    data = {"csrf_token": token, "modules": modules, "country": country, **({"graded": "y"} if graded else {})}
+    reply = requests.post(picker.url, data=data, timeout=10)
+    assert reply.status_code == 200, reply.text[:300]
+    action = unescape(re.search(r'<form method="post" action="([^"]+)"', reply.text).group(1))
+    landed = requests.post(action, data={"JWT": re.search(r'name="JWT" value="([^"]+)"', reply.text).group(1)},
+                           timeout=10)
+    assert landed.status_code == 200, landed.text[:300]
+
+
+def ref_of(url: str) -> str:
+    return urlsplit(url).path.split("/")[2]

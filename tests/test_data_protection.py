@@ -23,6 +23,7 @@ def cli(app: Flask, *args: str):
 
 
 def test_purge_removes_expired_launches_only(app: Flask, launcher: Launcher) -> None:
+    assert cli(app, "purge").exit_code == 0   # what other tests left expired in this shared database
     kept = launcher.launch()
     expired = launcher.launch()
     with app.app_context():
@@ -85,7 +86,8 @@ def test_retention_erases_people_not_seen_for_longer_than_the_period(app: Flask,
         from lti_tool.courses.models import Placement
 
         placement_id = db.session.scalar(select(Placement.id).where(Placement.course_id == course_id))
-        db.session.add(GradeDelivery(placement_id=placement_id, participant_id=people["old-owed"].id,
+        db.session.add(GradeDelivery(course_id=course_id, module_id="m01", placement_id=placement_id,
+                                     participant_id=people["old-owed"].id,
                                      score={}, score_timestamp=utcnow(), status=DeliveryStatus.PENDING))
         db.session.commit()
 

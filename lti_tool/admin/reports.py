@@ -19,8 +19,8 @@ from typing import Any, Iterable
 from sqlalchemy import select
 
 from ..countries import rollout_countries
-from ..courses.course_modules import CourseModule
-from ..courses.models import Completion, Course, Placement
+from ..courses.models import Completion, Course
+from ..courses.placements import activity_countries
 from ..courses.people import PERSON_AGENCY, PERSON_COUNTRY, learner_condition, with_person
 from ..exports import Table
 from ..extensions import db
@@ -90,16 +90,7 @@ def results(platform_ids: Iterable[int], since: date | None = None, until: date 
     """Every learner's result on these platforms, one per (person, module), within the dates."""
     platform_ids = list(platform_ids)
     courses = select(Course.id).where(Course.platform_id.in_(platform_ids))
-    activity: dict[tuple[int, str], str] = {}
-    for course_id, module_id, country in db.session.execute(
-            select(CourseModule.course_id, CourseModule.module_id, CourseModule.country)
-            .where(CourseModule.course_id.in_(courses), CourseModule.country.is_not(None))):
-        activity[(course_id, module_id)] = country
-    for course_id, module_id, country in db.session.execute(
-            select(Placement.course_id, Placement.module_id, Placement.country)
-            .where(Placement.course_id.in_(courses), Placement.country.is_not(None), Placement.module_id.is_not(None))
-            .order_by(Placement.id)):
-        activity[(course_id, module_id)] = country
+    activity = activity_countries(courses)
     done = {(c, p, m): (country, agency, at, passed) for c, p, m, country, agency, at, passed in db.session.execute(
         select(Completion.course_id, Completion.participant_id, Completion.module_id, Completion.country,
                Completion.agency, Completion.completed_at, Completion.passed)

@@ -116,6 +116,7 @@ class _ModuleReader:
                 id=meta.id, order=meta.order, section=meta.section, status=meta.status,
                 minutes=meta.minutes, pass_mark=meta.pass_mark, attempts=meta.attempts,
                 grading=meta.grading, completion=meta.completion, show_answers=meta.show_answers,
+                deadline_hours=meta.deadline_hours,
                 reviewed=meta.reviewed, further_reading=tuple(meta.further_reading), folder=self.folder,
                 texts={"title": meta.title, "summary": meta.summary},
                 objective_texts=meta.objectives,

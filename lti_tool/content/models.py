@@ -73,6 +73,7 @@ class Module:
     completion: Completion
     further_reading: tuple[Reading, ...]
     show_answers: ShowAnswers = field(default=ShowAnswers.AFTER_LAST_ATTEMPT, kw_only=True)
+    deadline_hours: int | None = field(default=None, kw_only=True)
     reviewed: date | None = field(default=None, kw_only=True)
     folder: Path = field(repr=False)
     texts: Mapping[str, TranslatedText] = field(repr=False)   # title, summary

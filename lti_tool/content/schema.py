@@ -138,6 +138,8 @@ class ModuleFile(_Strict):
     grading: Grading = Grading.BEST
     completion: Completion = Completion.PAGES_AND_QUIZ
     show_answers: ShowAnswers = ShowAnswers.AFTER_LAST_ATTEMPT
+    #: hours after an attempt is opened when it is scored as it stands (its saved answers); none by default
+    deadline_hours: int | None = Field(default=None, ge=1, le=24 * 90)
     #: the day the facts were last checked against their sources
     reviewed: date | None = None
     further_reading: list[Reading] = []

@@ -1,20 +1,23 @@
-"""A module in a course as its facilitator set it up: placed through Deep Linking, and its quiz gate.
+"""A module's quiz in a course as its facilitator runs it: open or closed for the group, and its time limit.
 
-A Deep Linking reply creates activities in the LMS, but the tool only learns their resource links
-when someone launches them; the row written at deep-linking time lets the class views list a module
-from the moment it is placed. The same row holds what a facilitator decides during a live session:
-whether the quiz is open, and its time limit (with the extra minutes granted to the group).
+What a facilitator decides during a live session: whether learners may start the quiz, how long an
+attempt may last, and the extra minutes given to everyone. An attempt under a time limit is due at
+its deadline (plus GRACE): `Attempt.due_at`, which the learner's next visit and the grade worker
+already honour by scoring the attempt from the answers saved by then (progress.services.settle).
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from flask_babel import lazy_gettext as _l
+
+from ..errors import Conflict
 from ..extensions import db
 from ..models_base import UTCDateTime, utcnow
 
@@ -29,7 +32,7 @@ MAX_EXTRA_MINUTES = 120
 
 
 class CourseModule(db.Model):
-    """One module of one course: how it got there and the facilitator's quiz settings for it."""
+    """One module of one course: the facilitator's quiz settings for it (a row once someone set one)."""
 
     __tablename__ = "course_module"
     __table_args__ = (UniqueConstraint("course_id", "module_id", name="uq_course_module"),)
@@ -37,10 +40,6 @@ class CourseModule(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
     module_id: Mapped[str] = mapped_column(String(32))
-    #: when a facilitator placed it through Deep Linking (None: known from a launch only)
-    deep_linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    #: the country chosen when it was placed, if any (ISO 3166-1 alpha-2)
-    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     #: learners cannot start a new quiz attempt while this is set
     quiz_closed: Mapped[bool] = mapped_column(Boolean, default=False)
     #: minutes an attempt may last (None: no limit)
@@ -78,6 +77,49 @@ class QuizGate:
 OPEN = QuizGate()
 
 
+class TimeRanOut(Conflict):
+    """Answers sent for an attempt after its time limit (and its grace): they are not saved."""
+
+    title = _l("Time ran out")
+
+    def __init__(self) -> None:
+        super().__init__(_l("Time ran out for this attempt: the answers saved before it ended are the "
+                            "ones that count."))
+
+
+def due_at(attempt: Any, gate: QuizGate, module: Any) -> datetime | None:
+    """When an open attempt is scored as it stands: the earlier of the module's own deadline
+    (`deadline_hours`) and the facilitator's time limit plus GRACE."""
+    own = attempt.created_at + timedelta(hours=module.deadline_hours) if getattr(module, "deadline_hours", None) \
+        else None
+    limit = gate.deadline(attempt.created_at)
+    candidates = [moment for moment in (own, limit + GRACE if limit else None) if moment is not None]
+    return min(candidates) if candidates else None
+
+
+def apply_time_limit(attempt: Any, gate: QuizGate, module: Any) -> None:
+    """Give a drawn attempt the due time the gate asks for (nothing changes without a limit)."""
+    if gate.time_limit_minutes is None or attempt.submitted_at is not None:
+        return
+    due = due_at(attempt, gate, module)
+    if attempt.due_at != due:
+        attempt.due_at = due
+        db.session.flush()
+
+
+def sync_open_attempts(course_id: int, module: Any) -> int:
+    """After the limit changed: every open attempt of the module in the course gets its new due time."""
+    from ..progress.models import Attempt, Progress
+
+    gate = quiz_gate(course_id, module.id)
+    attempts = list(db.session.scalars(select(Attempt).join(Progress, Progress.id == Attempt.progress_id).where(
+        Progress.course_id == course_id, Progress.module_id == module.id, Attempt.submitted_at.is_(None))))
+    for attempt in attempts:
+        attempt.due_at = due_at(attempt, gate, module)
+    db.session.flush()
+    return len(attempts)
+
+
 def find(course_id: int, module_id: str) -> CourseModule | None:
     return db.session.scalar(select(CourseModule).where(
         CourseModule.course_id == course_id, CourseModule.module_id == module_id))
@@ -111,21 +153,6 @@ def quiz_gate(course_id: int | None, module_id: str) -> QuizGate:
     if row is None:
         return OPEN
     return QuizGate(bool(row[0]), row[1], row[2] or 0, row[3])
-
-
-def record_deep_linked(course_id: int, module_ids: Iterable[str], country: str | None) -> None:
-    """Remember modules a facilitator placed, so class views list them before anyone launches one."""
-    now = utcnow()
-    for module_id in module_ids:
-        row = get_or_create(course_id, module_id)
-        row.deep_linked_at = now
-        row.country = country
-    db.session.flush()
-
-
-def deep_linked_modules(course_id: int) -> set[str]:
-    return set(db.session.scalars(select(CourseModule.module_id).where(
-        CourseModule.course_id == course_id, CourseModule.deep_linked_at.is_not(None))))
 
 
 def set_quiz_open(course_id: int, module_id: str, is_open: bool) -> CourseModule:

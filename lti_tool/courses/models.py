@@ -49,10 +49,22 @@ class Placement(db.Model):
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     #: AGS line item URL from the launch, or the one we found or created
     lineitem_url: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    #: set when a Deep Linking reply placed the module. Such a row stands for the activity the LMS
+    #: makes from the reply, whose resource link id we learn only at its first launch (until then
+    #: `resource_link_id` is `deep-link:<module>`); its grade column is found by `resourceId`.
+    deep_linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     course: Mapped[Course] = relationship()
+
+    @property
+    def from_deep_link(self) -> bool:
+        return self.resource_link_id.startswith(DEEP_LINK_PREFIX)
+
+
+#: resource_link_id of a placement made by a Deep Linking reply, before any launch of it
+DEEP_LINK_PREFIX = "deep-link:"
 
 
 class Participant(db.Model):

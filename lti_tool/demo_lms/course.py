@@ -131,11 +131,18 @@ class PlacementSeed:
     country: str | None = None
     #: grade column maximum (Moodle's default for an LTI activity is 100)
     score_maximum: float = 100
+    #: the grade column's resourceId and tag: set by the tool's Deep Linking (the module id, "emm2"),
+    #: empty for an activity a teacher adds by hand
+    resource_id: str = ""
+    tag: str = ""
 
 
 #: The default course layout; the tool's catalogue has m01..m16.
 DEFAULT_PLACEMENTS: tuple[PlacementSeed, ...] = (
     PlacementSeed("m01", "Module 01 — The Global Context of Migration"),
+    # added through the tool's Deep Linking, as its column shows: m01's last page links here, and a
+    # learner who passes m02 from inside m01 scores in this column
+    PlacementSeed("m02", "Module 02 — International Migration Law", resource_id="m02", tag="emm2"),
     PlacementSeed("m04", "Module 04 — Gender and Migration"),
     PlacementSeed("m06", "Module 06 — Migration Management and the Policy Cycle"),
     PlacementSeed("m13", "Module 13 — Trafficking in Persons and Migrant Smuggling"),

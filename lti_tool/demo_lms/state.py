@@ -179,9 +179,9 @@ class DemoState:
             custom = {"module": seed.module}
             if seed.country:
                 custom["country"] = seed.country
-            self.add_placement(
-                seed.title, custom, line_item={"label": seed.title, "score_maximum": seed.score_maximum}
-            )
+            self.add_placement(seed.title, custom, line_item={
+                "label": seed.title, "score_maximum": seed.score_maximum, "resource_id": seed.resource_id,
+                "tag": seed.tag})
 
     def remember_intent(self, intent: LaunchIntent) -> str:
         """Store an intent under a fresh opaque login_hint and return it."""

@@ -1,16 +1,26 @@
-"""A learner's quiz attempts as their facilitator may see them (only within the facilitator's course)."""
+"""A learner's quiz attempts as their facilitator sees them (within the facilitator's course only), and
+more attempts given from the facilitator pages, with the reason kept.
+
+The rule of a grant (what it adds, when it is refused) is `progress.services.grant_attempts`, shared
+with `emm-lti attempts grant|reset`; this only checks the course and names the facilitator.
+"""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..courses.models import Participant
+from ..courses.models import Course, Participant
 from ..errors import NotFound
 from ..extensions import db
-from ..progress.models import Attempt, Progress
+from ..progress import services as progress
+from ..progress.models import Attempt, AttemptGrant, Progress
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,3 +63,17 @@ def find_learner_attempt(course_id: int, participant_id: int, attempt_id: int) -
         raise NotFound(_("There is no such attempt for this learner in this course."))
     attempt, module_id, name, sub = row
     return LearnerAttempt(attempt, module_id, participant_id, name or f"user {sub}")
+
+
+def grant_in_course(course: Course, participant_id: int, module_id: str, *, kind: str, reason: str,
+                    facilitator: Participant | None, catalogue: Any) -> AttemptGrant:
+    """One more attempt (`extra`) or a reset, for a learner of `course`; NotFound for anyone else's."""
+    module = catalogue.get(module_id)
+    if module is None:
+        raise NotFound(f"There is no module {module_id!r} in this curriculum.")
+    mine = progress.learner_progress(course.id, participant_id, module)
+    by_name = (facilitator.name or f"user {facilitator.sub}") if facilitator is not None else ""
+    grant = progress.grant_attempts(mine, module, kind=kind, reason=reason, by_name=by_name,
+                                    by_id=facilitator.id if facilitator is not None else None)
+    log.info("course %s: %s attempt grant for participant %s in %s", course.id, kind, participant_id, module_id)
+    return grant

@@ -19,8 +19,8 @@ from typing import Any, Iterable
 from sqlalchemy import String, and_, func, select, type_coerce
 
 from ..countries import rollout_countries
-from ..courses.course_modules import CourseModule
 from ..courses.models import Completion, Course, Placement
+from ..courses.placements import activity_countries as placement_countries
 from ..courses.people import Person, learner_condition, learner_people
 from ..courses.roster import Roster
 from ..extensions import db
@@ -39,7 +39,8 @@ CLASS_PAGE = 60
 #: country keys besides ISO codes: people who launched without giving one, and roster members
 #: whose country the LMS does not say
 NOT_GIVEN, NOT_KNOWN = "", "?"
-FAILED, PENDING = DeliveryStatus.FAILED.value, DeliveryStatus.PENDING.value
+FAILED, PENDING, NO_COLUMN = (DeliveryStatus.FAILED.value, DeliveryStatus.PENDING.value,
+                              DeliveryStatus.NO_COLUMN.value)
 #: a delivery status as stored (the enum's name) -> its value
 _STORED_STATUS = {s.name: s.value for s in DeliveryStatus}
 
@@ -94,6 +95,8 @@ class Dashboard:
     roster_problem: Any
     failed_deliveries: int = 0
     pending_deliveries: int = 0
+    #: scores kept because the course has no gradebook column for their module yet
+    waiting_deliveries: int = 0
     totals: Tally = field(default_factory=lambda: Tally("all"))
 
     def filtered(self, country: str | None = None, agency: str | None = None,
@@ -123,24 +126,17 @@ class Dashboard:
 # -- the course's modules -------------------------------------------------------------------------
 
 def course_modules(course: Course, catalogue: Any) -> list[Any]:
-    """Modules of this course in catalogue order: launched (a placement) or placed through Deep Linking."""
+    """Modules of this course in catalogue order: placed (by a launch or a Deep Linking reply, before
+    anyone launched it) or started in it through a link from another module."""
     ids = set(db.session.scalars(select(Placement.module_id).where(
         Placement.course_id == course.id, Placement.module_id.is_not(None))).all())
-    ids |= set(db.session.scalars(select(CourseModule.module_id).where(
-        CourseModule.course_id == course.id, CourseModule.deep_linked_at.is_not(None))).all())
+    ids |= set(db.session.scalars(select(Progress.module_id).where(Progress.course_id == course.id).distinct()))
     return [m for m in catalogue.modules if m.id in ids]
 
 
 def activity_countries(course_id: int) -> dict[str, str]:
-    """module id -> the country set on its activity (a placement's, else the one chosen in Deep Linking)."""
-    found: dict[str, str] = {}
-    for module_id, country in db.session.execute(select(CourseModule.module_id, CourseModule.country).where(
-            CourseModule.course_id == course_id, CourseModule.country.is_not(None))):
-        found[module_id] = country
-    for module_id, country in db.session.execute(select(Placement.module_id, Placement.country).where(
-            Placement.course_id == course_id, Placement.country.is_not(None)).order_by(Placement.id)):
-        found[module_id] = country
-    return found
+    """module id -> the country set on the course's activity for it (see courses.placements)."""
+    return {module_id: country for (_course, module_id), country in placement_countries([course_id]).items()}
 
 
 # -- the builder ----------------------------------------------------------------------------------
@@ -165,9 +161,9 @@ def build_dashboard(course: Course, catalogue: Any, roster: Roster, *, modules: 
 
     _fill_progress(by_id, index, modules, scope, with_times)
     _fill_open_attempts(by_id, index, scope)
-    failed, pending = _fill_deliveries(by_id, index, scope, with_details)
+    failed, pending, waiting = _fill_deliveries(by_id, index, scope, with_details)
     by_country, by_module, totals = _settle_and_count(rows, modules, activity_countries(course.id))
-    return Dashboard(course, modules, rows, by_country, by_module, roster.problem, failed, pending, totals)
+    return Dashboard(course, modules, rows, by_country, by_module, roster.problem, failed, pending, waiting, totals)
 
 
 @dataclass(frozen=True)
@@ -198,10 +194,11 @@ def _fill_progress(rows: dict[int, Row], index: dict[str, int], modules: list[An
     times = (Progress.started_at, Progress.last_seen_at, Progress.completed_at) if with_times else ()
     # the completion's own country comes with its progress row (one query, not two): a result is never
     # moved to the country of a later completion
-    for (pid, module_id, pages_seen, last_page, done, used, score, passed, location, completion_id,
+    for (pid, module_id, pages_read, last_page, done, used, granted, score, passed, location, completion_id,
          completion_country, *moments) in db.session.execute(
-            select(Progress.participant_id, Progress.module_id, func.json_array_length(Progress.pages_seen),
+            select(Progress.participant_id, Progress.module_id, func.json_array_length(Progress.pages_read),
                    Progress.last_page_id, Progress.completed_at.is_not(None), Progress.attempts_used,
+                   Progress.attempts_granted,
                    func.coalesce(Progress.score_percent, Progress.best_percent), Progress.passed,
                    Progress.location, Completion.id, Completion.country, *times)
             .outerjoin(Completion, and_(Completion.course_id == Progress.course_id,
@@ -212,13 +209,14 @@ def _fill_progress(rows: dict[int, Row], index: dict[str, int], modules: list[An
         if row is None or at is None:
             continue
         cell = row.cells[at]
-        cell.pages_read = pages_seen or 0
+        cell.pages_read = pages_read or 0
         cell.page = positions[at].get(last_page, 0) if last_page else 0
         cell.begun = True
         if moments:
             cell.started_at, cell.last_seen_at, cell.completed_at = moments
         cell.completed = bool(done)
         cell.attempts_used = used or 0
+        cell.attempts_granted = granted or 0
         if score is not None:
             key = (score, modules[at].pass_mark)
             cell.score = shown.get(key)
@@ -241,20 +239,20 @@ def _fill_open_attempts(rows: dict[int, Row], index: dict[str, int], scope: _Sco
 
 
 def _fill_deliveries(rows: dict[int, Row], index: dict[str, int], scope: _Scope,
-                     with_details: bool) -> tuple[int, int]:
-    latest = (select(func.max(GradeDelivery.id)).join(Placement, Placement.id == GradeDelivery.placement_id)
+                     with_details: bool) -> tuple[int, int, int]:
+    """The latest score owed per learner and module column, and how many failed, wait or have no column."""
+    latest = (select(func.max(GradeDelivery.id))
               .where(GradeDelivery.status != DeliveryStatus.SUPERSEDED,
-                     *scope.where(Placement.course_id, Placement.module_id, GradeDelivery.participant_id))
-              .group_by(GradeDelivery.placement_id, GradeDelivery.participant_id))
+                     *scope.where(GradeDelivery.course_id, GradeDelivery.module_id, GradeDelivery.participant_id))
+              .group_by(GradeDelivery.module_id, GradeDelivery.participant_id))
     # the status as stored (the enum's name): no enum object built per row
-    columns = [GradeDelivery.id, GradeDelivery.participant_id, Placement.module_id,
+    columns = [GradeDelivery.id, GradeDelivery.participant_id, GradeDelivery.module_id,
                type_coerce(GradeDelivery.status, String)]
     if with_details:  # one learner's page also says when the next try is and what the LMS said
         columns += [GradeDelivery.next_attempt_at, GradeDelivery.last_error]
-    failed = pending = 0
+    failed = pending = waiting = 0
     for did, pid, module_id, status, *details in db.session.execute(
-            select(*columns).join(Placement, Placement.id == GradeDelivery.placement_id)
-            .where(GradeDelivery.id.in_(latest)).order_by(GradeDelivery.id)):
+            select(*columns).where(GradeDelivery.id.in_(latest)).order_by(GradeDelivery.id)):
         row, at = rows.get(pid), index.get(module_id)
         if row is None or at is None:
             continue
@@ -262,7 +260,8 @@ def _fill_deliveries(rows: dict[int, Row], index: dict[str, int], scope: _Scope,
         row.cells[at].delivery = Delivery(did, status, *details)
         failed += status == FAILED
         pending += status == PENDING
-    return failed, pending
+        waiting += status == NO_COLUMN
+    return failed, pending, waiting
 
 
 def _person_key(person: Person) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 from flask import g, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..courses.course_modules import record_deep_linked
+from ..courses.placements import record_deep_link
+from ..grades.receivers import column_appeared
 from ..courses.models import Course
 from ..errors import BadRequest
 from ..learner.services import SECTION_LABELS
@@ -91,7 +92,9 @@ def deep_link() -> str | tuple[str, int]:
     )
     g.emm_form_origin = _return_origin(reply.return_url)
     if launch.launch.course_id is not None:
-        record_deep_linked(launch.launch.course_id, [m.id for m in modules], form.country.data or None)
+        for placement in record_deep_link(launch.launch.course_id, modules, country=form.country.data or None,
+                                          lang="en"):
+            column_appeared(placement, catalogue)   # scores that waited for this module's column
     log.info("deep linking: launch %s placed %s", launch.launch.id, form.modules.data)
     return render_template("facilitator/deep_link_return.html", reply=reply)
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..countries import country_choices
@@ -32,6 +32,16 @@ class ResendForm(LaunchForm):
 
     delivery_id = IntegerField(validators=[Optional()])
     scope = SelectField(choices=[SelectChoice("one"), SelectChoice("failed"), SelectChoice("all")], default="one")
+
+
+class GrantForm(LaunchForm):
+    """More quiz attempts for one learner in one module: one more, or the module's number again."""
+
+    module = HiddenField(validators=[DataRequired()])
+    kind = SelectField(choices=[SelectChoice("extra"), SelectChoice("reset")], default="extra")
+    reason = StringField(_l("Reason (shown to the learner)"), validators=[Optional(), Length(max=500)])
+    #: where to go back to: the learner's page, the course overview or the module's class
+    back = HiddenField(validators=[Optional(), AnyOf(["learner", "dashboard", "class"])])
 
 
 class QuizControlForm(LaunchForm):

@@ -67,12 +67,14 @@ def quiz_control(module_id: str) -> Response:
         if minutes is not None and minutes not in gate.TIME_LIMITS:
             raise BadRequest(_("Choose a time limit from the list."))
         gate.set_time_limit(course.id, module.id, minutes)
+        gate.sync_open_attempts(course.id, module)
     else:
         if form.minutes.data not in (5, 10, 15):
             raise BadRequest(_("Extend the time by 5, 10 or 15 minutes."))
         if gate.quiz_gate(course.id, module.id).time_limit_minutes is None:
             raise BadRequest(_("This quiz has no time limit to extend."))
         gate.extend_time(course.id, module.id, form.minutes.data)
+        gate.sync_open_attempts(course.id, module)
     log.info("facilitator launch %s: quiz of %s in course %s: %s %s", current().launch.id, module.id, course.id,
              action, form.minutes.data or "")
     if form.back.data == "class":

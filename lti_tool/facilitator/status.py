@@ -61,6 +61,8 @@ class Cell:
     page: int = 0
     pages_read: int = 0
     attempts_used: int = 0
+    #: attempts a facilitator gave beyond the module's (one more, or a reset)
+    attempts_granted: int = 0
     #: None: as many as they like
     attempts_left: int | None = None
     quiz_open: bool = False
@@ -86,6 +88,11 @@ class Cell:
     def took_quiz(self) -> bool:
         return self.attempts_used > 0
 
+    @property
+    def locked(self) -> bool:
+        """Every attempt used without passing: only a facilitator can give another."""
+        return self.status is Status.NO_ATTEMPTS
+
 
 class Rates:
     """Completion and pass rates of anything that counts results, completions, quiz takers and passes."""
@@ -106,11 +113,12 @@ class Rates:
         return round(100 * self.passed / self.took_quiz) if self.took_quiz else None
 
 
-def attempts_left(used: int, module: Any) -> int | None:
-    """Attempts a learner may still submit (None: any number), from the module's rule."""
+def attempts_left(used: int, module: Any, granted: int = 0) -> int | None:
+    """Attempts a learner may still submit (None: any number): the module's, plus any a facilitator
+    gave (progress.services.attempts_allowed says the same for one progress row)."""
     if not module.attempts:
         return None
-    return max(0, module.attempts - used)
+    return max(0, module.attempts + granted - used)
 
 
 def settle(cell: Cell, module: Any, quiz_counts: bool) -> None:
@@ -120,7 +128,7 @@ def settle(cell: Cell, module: Any, quiz_counts: bool) -> None:
     elif cell.quiz_open:
         cell.status = Status.QUIZ_OPEN
     elif cell.attempts_used:
-        cell.attempts_left = attempts_left(cell.attempts_used, module)
+        cell.attempts_left = attempts_left(cell.attempts_used, module, cell.attempts_granted)
         if not quiz_counts:
             cell.status = Status.SUBMITTED
         elif cell.passed:
@@ -132,7 +140,7 @@ def settle(cell: Cell, module: Any, quiz_counts: bool) -> None:
     elif cell.begun:
         cell.status = Status.READING
     if cell.attempts_left is None and cell.attempts_used == 0:
-        cell.attempts_left = attempts_left(0, module)
+        cell.attempts_left = attempts_left(0, module, cell.attempts_granted)
 
 
 def quiz_counts_for(module: Any) -> bool:

@@ -21,11 +21,12 @@ from ..errors import BadRequest, NotFound
 from ..extensions import db
 from ..grades.models import DeliveryStatus, GradeDelivery
 from ..grades.services import latest_deliveries, resend
+from ..progress.services import grants_of
 from ..lti.current import current, launch_required, scope_to_launch
 from ..lti.roles import Access
 from ..runtime import runtime
 from .dashboard import NOT_GIVEN, NOT_KNOWN, build_dashboard, course_modules, score_bands, status_counts
-from .forms import QuizControlForm, ResendForm
+from .forms import GrantForm, QuizControlForm, ResendForm
 from .questions import question_report
 from .status import STATUS_LABELS, Status, short_words, words
 
@@ -69,8 +70,8 @@ def dashboard() -> str:
     rows, pages, page = board.page(board.filtered(country, agency), request.args.get("page", 1, type=int))
     return render_template(
         "facilitator/dashboard.html", board=board, rows=rows, pages=pages, page=page, country=country,
-        agency=agency, lang=current().locale, resend_form=ResendForm(),
-        resent=request.args.get("resent", type=int), course=course,
+        agency=agency, lang=current().locale, resend_form=ResendForm(), grant_form=GrantForm(),
+        granted=request.args.get("granted"), resent=request.args.get("resent", type=int), course=course,
     )
 
 
@@ -90,7 +91,8 @@ def module_class(module_id: str) -> str:
         status=status, lang=current().locale, course=course, counts=status_counts(cells),
         bands=score_bands(cells, module.pass_mark), status_labels=STATUS_LABELS,
         placed=module in course_modules(course, runtime().catalogue), gate=quiz_gate(course.id, module.id),
-        quiz_form=QuizControlForm(), time_limits=TIME_LIMITS,
+        quiz_form=QuizControlForm(), time_limits=TIME_LIMITS, grant_form=GrantForm(),
+        granted=request.args.get("granted") is not None,
     )
 
 
@@ -106,9 +108,9 @@ def learner(participant_id: int) -> str:
 
     row = board.rows[0]
     return render_template("facilitator/learner.html", row=row, cells=list(zip(board.modules, row.cells)),
-                           lang=current().locale, resend_form=ResendForm(), course=course,
-                           attempts=attempts_of(course.id, participant_id),
-                           resent=request.args.get("resent", type=int))
+                           lang=current().locale, resend_form=ResendForm(), grant_form=GrantForm(), course=course,
+                           attempts=attempts_of(course.id, participant_id), grants=grants_of(course.id, participant_id),
+                           granted=request.args.get("granted", type=int), resent=request.args.get("resent", type=int))
 
 
 @bp.get("/learner/<int:participant_id>/attempts/<int:attempt_id>")
@@ -149,7 +151,7 @@ def resend_grades() -> Response:
     course = _course()
     if form.scope.data == "one":
         delivery = db.session.get(GradeDelivery, form.delivery_id.data or 0)
-        if delivery is None or delivery.placement.course_id != course.id:
+        if delivery is None or delivery.course_id != course.id:
             raise NotFound(_("There is no such grade delivery in this course."))
         rows = [delivery]
     else:
@@ -159,6 +161,26 @@ def resend_grades() -> Response:
     if form.scope.data == "one":
         return redirect(url_for("facilitator.learner", participant_id=rows[0].participant_id, resent=count), code=303)
     return redirect(url_for("facilitator.dashboard", resent=count), code=303)
+
+
+@bp.post("/learner/<int:participant_id>/attempts")
+@launch_required(Access.FACILITATOR)
+def grant_attempts(participant_id: int) -> Response:
+    """Give a learner of this course one more quiz attempt, or reset their attempts, with a reason."""
+    from .attempts import grant_in_course
+
+    form = GrantForm()
+    if not form.validate():
+        raise BadRequest("; ".join(e for errors in form.errors.values() for e in errors))
+    grant = grant_in_course(_course(), participant_id, form.module.data, kind=form.kind.data,
+                            reason=form.reason.data or "", facilitator=current().launch.participant,
+                            catalogue=runtime().catalogue)
+    if form.back.data == "dashboard":
+        return redirect(url_for("facilitator.dashboard", granted=form.module.data), code=303)
+    if form.back.data == "class":
+        return redirect(url_for("facilitator.module_class", module_id=form.module.data, granted=1), code=303)
+    return redirect(url_for("facilitator.learner", participant_id=participant_id, granted=grant.id) + "#attempts",
+                    code=303)
 
 
 @bp.get("/modules")

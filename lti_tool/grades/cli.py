@@ -14,15 +14,17 @@ from .models import DeliveryStatus
 def describe(delivery: Any) -> str:
     """One line a person can act on: who, which column, and delivered / pending (next try) / failed (reason)."""
     who = delivery.participant.name or f"user {delivery.participant.sub}"
-    course = delivery.placement.course
+    course = delivery.course
     named = " ".join(part for part in (course.label, course.title and f"“{course.title}”") if part)
-    where = f"{delivery.placement.module_id or '?'} in {named or f'course {course.id}'}"
+    where = f"{delivery.module_id or '?'} in {named or f'course {course.id}'}"
     if delivery.status == DeliveryStatus.DELIVERED:
         state = f"delivered {delivery.delivered_at:%Y-%m-%d %H:%M:%S}"
     elif delivery.status == DeliveryStatus.PENDING:
         state = f"pending, try {delivery.tries + 1} at {delivery.next_attempt_at:%Y-%m-%d %H:%M:%S}"
         if delivery.last_error:
             state += f" (last: {delivery.last_error})"
+    elif delivery.status == DeliveryStatus.NO_COLUMN:
+        state = f"waiting: {delivery.last_error}"
     else:
         state = f"failed: {delivery.last_error}"
     return f"{delivery.id}\t{who}\t{where}\t{delivery.score.get('scoreGiven')}/{delivery.score.get('scoreMaximum')}\t{state}"
@@ -49,7 +51,7 @@ def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) 
             counts[row.status] += 1
             click.echo(describe(row))
         click.echo(f"{counts[DeliveryStatus.DELIVERED]} delivered, {counts[DeliveryStatus.PENDING]} pending, "
-                   f"{counts[DeliveryStatus.FAILED]} failed")
+                   f"{counts[DeliveryStatus.FAILED]} failed, {counts[DeliveryStatus.NO_COLUMN]} waiting for a column")
 
     @grades_group.command("resend")
     @click.option("--course", default=None, help="Course id, LMS context id or label.")
@@ -90,10 +92,13 @@ def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) 
             serve_metrics(app, metrics_host, metrics_port, settings.metrics_token)
         worker = GradeWorker(app, batch=batch)
         if once:
+            scored = worker.score_due()
+            if scored:
+                click.echo(f"{scored} quiz attempts scored at their deadline")
             total = 0
             while True:
                 outcome = worker.run_once()
-                done = outcome.delivered + outcome.retried + outcome.failed
+                done = outcome.delivered + outcome.retried + outcome.failed + outcome.no_column
                 total += done
                 if done == 0:
                     break

@@ -31,13 +31,15 @@ from ..lms.tokens import TokenSource
 from ..platforms.models import Platform
 from ..monitoring import metrics
 from ..monitoring.outages import service_down
-from .lineitems import resolve_lineitem
+from .lineitems import NoColumn, resolve_lineitem
 from .models import DeliveryStatus, GradeDelivery
 
 log = logging.getLogger(__name__)
 
 #: seconds between two purges of expired launches and nonces
 PURGE_EVERY = 600.0
+#: seconds between two looks for quiz attempts past their deadline (scored as they stand)
+DUE_EVERY = 60.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class Outcome:
     delivered: int = 0
     retried: int = 0
     failed: int = 0
+    #: no grade column in the course yet: waiting for a launch or a deep link
+    no_column: int = 0
 
 
 class GradeWorker:
@@ -116,6 +120,8 @@ class GradeWorker:
                 outcome.failed += 1
             elif result == DeliveryStatus.PENDING:
                 outcome.retried += 1
+            elif result == DeliveryStatus.NO_COLUMN:
+                outcome.no_column += 1
         return outcome
 
     def deliver(self, delivery_id: int, token: str) -> DeliveryStatus | None:
@@ -124,25 +130,30 @@ class GradeWorker:
                 delivery = db.session.get(GradeDelivery, delivery_id)
                 if delivery is None or delivery.claimed_by != token or delivery.status != DeliveryStatus.PENDING:
                     return None
-                placement = db.session.get(Placement, delivery.placement_id)
-                course = db.session.get(Course, placement.course_id)
-                platform_id = course.platform_id
+                placement = db.session.get(Placement, delivery.placement_id) if delivery.placement_id else None
+                course = db.session.get(Course, delivery.course_id)
+                platform_id, module_id, known, tries = (course.platform_id, delivery.module_id,
+                                                        delivery.lineitem_url, delivery.tries)
                 policy = HostPolicy.for_platform(db.session.get(Platform, platform_id))
                 score = dict(delivery.score)
                 scopes = tuple(course.ags_scopes or (AgsScope.SCORE,))
                 db.session.commit()  # no transaction stays open while we wait on the LMS
 
-                error: PlatformError | None = None
+                error: PlatformError | NoColumn | None = None
+                lineitem_url = None
                 try:
                     client = PlatformClient(policy, TokenSource(self.app, platform_id))
-                    lineitem_url = resolve_lineitem(client, placement, course, scopes)
+                    lineitem_url = resolve_lineitem(client, course, module_id, placement, scopes,
+                                                    known=known, tries=tries)
                     client.post_score(lineitem_url, score, scopes)
-                except PlatformError as exc:
+                except (PlatformError, NoColumn) as exc:
                     error = exc
 
                 delivery = db.session.get(GradeDelivery, delivery_id, populate_existing=True)
                 delivery.claimed_until = None
                 delivery.tries += 1
+                if placement is None and lineitem_url:
+                    delivery.lineitem_url = lineitem_url
                 if delivery.status == DeliveryStatus.SUPERSEDED:
                     pass  # a newer score replaced this one while it was being posted: keep that history
                 elif error is None or (isinstance(error, PlatformRejected) and error.status == 409):
@@ -150,6 +161,10 @@ class GradeWorker:
                     delivery.status = DeliveryStatus.DELIVERED
                     delivery.delivered_at = utcnow()
                     delivery.last_error = None if error is None else "already applied (HTTP 409)"
+                elif isinstance(error, NoColumn):
+                    delivery.status = DeliveryStatus.NO_COLUMN
+                    delivery.last_error = error.reason
+                    log.info("delivery %s waits: %s", delivery_id, error.reason)
                 elif isinstance(error, PlatformUnavailable):
                     wait = self.policy.delay(delivery.tries, error.retry_after)
                     delivery.next_attempt_at = utcnow() + timedelta(seconds=wait)
@@ -162,7 +177,8 @@ class GradeWorker:
                 status, owed_since = delivery.status, delivery.created_at
                 db.session.commit()
                 metrics.delivery({DeliveryStatus.DELIVERED: "delivered", DeliveryStatus.PENDING: "retry",
-                                  DeliveryStatus.FAILED: "failed"}.get(status, "superseded"), owed_since)
+                                  DeliveryStatus.FAILED: "failed", DeliveryStatus.NO_COLUMN: "no_column"}
+                                 .get(status, "superseded"), owed_since)
                 return status
             except Exception:
                 db.session.rollback()
@@ -206,17 +222,38 @@ class GradeWorker:
             finally:
                 db.session.remove()
 
+    def score_due(self) -> int:
+        """Score the quiz attempts whose deadline has passed (their scores then join the queue)."""
+        from ..progress.services import score_due_attempts
+        from ..runtime import runtime
+
+        with self.app.app_context():
+            try:
+                scored = score_due_attempts(runtime(self.app).catalogue)
+                db.session.commit()
+                return scored
+            except Exception:
+                db.session.rollback()
+                log.exception("scoring attempts past their deadline failed; will try again later")
+                return 0
+            finally:
+                db.session.remove()
+
     def run(self, stop: threading.Event, idle: float = 1.0) -> None:
         """Work until `stop` is set: a full batch goes on at once, an empty one waits `idle` seconds."""
         log.info("grade worker %s started", self.name)
         next_purge = time.monotonic() + PURGE_EVERY
+        next_due = time.monotonic()
         while not stop.is_set():
             if time.monotonic() >= next_purge:
                 self.purge()
                 next_purge = time.monotonic() + PURGE_EVERY
+            if time.monotonic() >= next_due:
+                self.score_due()
+                next_due = time.monotonic() + DUE_EVERY
             try:
                 outcome = self.run_once()
-                busy = outcome.delivered + outcome.retried + outcome.failed
+                busy = outcome.delivered + outcome.retried + outcome.failed + outcome.no_column
                 pause = 0.0 if busy else self.next_due_in(idle)
             except Exception as exc:
                 # the database restarting is an outage to wait out, not a reason to stop delivering

@@ -30,6 +30,15 @@ class LanguageForm(_LearnerForm):
     next = HiddenField()
 
 
+class ReadForm(_LearnerForm):
+    """"Next" at the end of a page (or the page's script, when the learner scrolled to its end)."""
+
+    #: where to go once the page is counted read: the next page, the quiz, or the overview
+    go = HiddenField(validators=[Optional(), AnyOf(["next", "quiz", "overview"])])
+    #: "script" when sent by reading.js: answered with JSON instead of a redirect
+    via = HiddenField(validators=[Optional(), AnyOf(["script"])])
+
+
 class QuizForm(_LearnerForm):
     """The fixed part of a quiz form; the answers (`q-…` fields) are read by the quiz engine."""
 

@@ -5,7 +5,6 @@ module only arranges what those rules produced into view models for the template
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 from fractions import Fraction
@@ -15,14 +14,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..content import Module, Page, QuestionType, Section
+from ..content.schema import ShowAnswers
 from ..countries import normalize_country
 from ..errors import BadRequest
 from ..extensions import db
 from ..models_base import utcnow
 from ..content.schema import DEFAULT_LANG
 from ..progress import services as progress_services
-from ..progress.models import Attempt, Progress
+from ..progress.models import Attempt, AttemptGrant, Progress
 from ..quizzes.engine import AnswerError, Paper, QuestionResult, StalePaper, score
+from ..quizzes.scoring import display_percent
 
 #: languages a learner can switch the interface to, each named in its own language
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français"}
@@ -37,9 +38,9 @@ SECTION_LABELS = {
 }
 
 
-def percent_display(percent: float | None) -> int | None:
-    """Whole percent, rounded down so a shown pass mark is never a hidden fail."""
-    return None if percent is None else math.floor(percent + 1e-9)
+def shown_percent(percent: float | None, pass_mark: int | None) -> int | None:
+    """A stored percentage as every page shows it (`display_percent`: rounded, never a hidden fail)."""
+    return None if percent is None else display_percent(percent, pass_mark)
 
 
 # -- overview and pages ---------------------------------------------------------------------------
@@ -71,6 +72,15 @@ class Steps:
 
 
 @dataclass(frozen=True)
+class HistoryEntry:
+    """A line of the learner's quiz history: an attempt, or more attempts a facilitator gave."""
+
+    when: Any
+    attempt: Attempt | None = None
+    grant: AttemptGrant | None = None
+
+
+@dataclass(frozen=True)
 class Outline:
     """A module as the learner sees it in their language: pages, and what they have done."""
 
@@ -86,6 +96,10 @@ class Outline:
     attempts_left: int | None
     resume_page: Page | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    #: attempts and grants, oldest first
+    history: list[HistoryEntry] = field(default_factory=list)
+    #: what completing the module takes, each with its done / not-done state
+    requirements: list[progress_services.Requirement] = field(default_factory=list)
 
     @property
     def fallback(self) -> bool:
@@ -100,11 +114,31 @@ class Outline:
 
     @property
     def best_percent(self) -> int | None:
-        return percent_display(self.progress.best_percent) if self.progress else None
+        return shown_percent(self.progress.best_percent, self.module.pass_mark) if self.progress else None
 
     @property
     def score_percent(self) -> int | None:
-        return percent_display(self.progress.score_percent) if self.progress else None
+        return shown_percent(self.progress.score_percent, self.module.pass_mark) if self.progress else None
+
+    @property
+    def locked_out(self) -> bool:
+        """Every attempt used without passing: only a facilitator can give another one."""
+        return self.has_quiz and self.attempts_left == 0 and not (self.progress and self.progress.passed)
+
+    @property
+    def missing(self) -> list[str]:
+        """The kinds of requirement not done yet: pages, quiz."""
+        return [r.kind for r in self.requirements if not r.done]
+
+    @property
+    def quiz_to_take(self) -> bool:
+        """Passing the quiz is still needed for completion, and an attempt is left to do it."""
+        return "quiz" in self.missing and self.attempts_left != 0
+
+    @property
+    def first_unread(self) -> Page | None:
+        read = set(self.progress.pages_read or ()) if self.progress else set()
+        return next((p for p in self.pages if p.id not in read), None)
 
     def page_after(self, page: Page) -> Page | None:
         return self.pages[page.index + 1] if page.index + 1 < len(self.pages) else None
@@ -114,29 +148,60 @@ class Outline:
 
 
 def outline(module: Module, lang: str, progress: Progress | None, *, with_attempts: bool = False,
-            also_seen: str | None = None) -> Outline:
-    """The module in `lang` with the learner's progress; `also_seen` is a page being opened now."""
+            opening: str | None = None) -> Outline:
+    """The module in `lang` with the learner's progress; `opening` is a page being opened now."""
     pages, pages_lang = module.pages(lang)
-    seen = set(progress.pages_seen or ()) if progress else set()
-    if also_seen:
-        seen.add(also_seen)
-    toc = [TocEntry(p.id, p.title, p.index + 1, p.id in seen) for p in pages]
+    read = set(progress.pages_read or ()) if progress else set()
+    toc = [TocEntry(p.id, p.title, p.index + 1, p.id in read) for p in pages]
     has_quiz = module.quiz(DEFAULT_LANG) is not None
     resume = None
-    last = also_seen or (progress.last_page_id if progress is not None else None)
+    last = opening or (progress.last_page_id if progress is not None else None)
     if last:
         resume = next((p for p in pages if p.id == last), None)
     steps = Steps(
-        pages_read=len(seen & set(progress_services.page_ids(module))), pages_total=len(pages),
+        pages_read=len(read & set(progress_services.page_ids(module))), pages_total=len(pages),
         quiz_counts=has_quiz and module.completion.value != "pages",
         passed=bool(progress and progress.passed),
     )
+    attempts = progress_services.submitted_attempts(progress) if with_attempts else []
+    history: list[HistoryEntry] = []
+    if with_attempts and progress is not None:
+        history = sorted([HistoryEntry(a.submitted_at, attempt=a) for a in attempts]
+                         + [HistoryEntry(g.created_at, grant=g) for g in progress.grants], key=lambda e: e.when)
     return Outline(
         module=module, lang=lang, pages=pages, pages_lang=pages_lang, toc=toc, progress=progress,
         steps=steps, has_quiz=has_quiz, attempts_left=progress_services.attempts_left(progress, module),
-        resume_page=resume,
-        attempts=progress_services.submitted_attempts(progress) if with_attempts else [],
+        resume_page=resume, attempts=attempts, history=history,
+        requirements=progress_services.requirements(progress, module),
     )
+
+
+def after_last_page(outline: Outline) -> str:
+    """Where "Next" on the last page leads: `quiz` while passing it is still to do (and possible), else
+    `overview` (never "Take the quiz" once the module is completed or the quiz passed)."""
+    if outline.has_quiz and outline.quiz_to_take and not (outline.progress and outline.progress.completed):
+        return "quiz"
+    return "overview"
+
+
+def answers_shown(module: Module, outline: Outline) -> bool:
+    """Whether result pages may show the right answers, per the module's `show_answers`: always; once
+    the learner has passed (after_pass); once they have passed or have no attempt left (the default)."""
+    if module.show_answers is ShowAnswers.ALWAYS:
+        return True
+    passed = any(a.passed for a in outline.attempts) or bool(outline.progress and outline.progress.passed)
+    if module.show_answers is ShowAnswers.AFTER_PASS:
+        return passed
+    return passed or outline.attempts_left == 0
+
+
+def answers_later(module: Module) -> str:
+    """What the result page says while it keeps the right answers back."""
+    if module.show_answers is ShowAnswers.AFTER_PASS:
+        return _("The correct answers are shown once you pass the quiz. Your own answers and the feedback "
+                 "on them are below.")
+    return _("The correct answers are shown once you pass the quiz or have used your last attempt. Your own "
+             "answers and the feedback on them are below.")
 
 
 def safe_next(target: str | None, prefix: str, default: str) -> str:

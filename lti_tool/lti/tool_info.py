@@ -32,6 +32,9 @@ def registration_values(host_url: str) -> dict[str, Any]:
         "jwks_url": base + "/.well-known/jwks.json",
         "custom_parameters": dict(TOOL_CUSTOM_PARAMETERS),
         "custom_parameters_text": "\n".join(f"{k}={v}" for k, v in TOOL_CUSTOM_PARAMETERS.items()),
+        "lti_version": "1.3.0",
+        "public_key_type": "JWK_KEYSET",
+        "privacy": {"share_name": "always", "share_email": "always", "accept_grades": "always"},
         "scopes": [s.value for s in AgsScope] + [NRPS_SCOPE],
         "messages": ["LtiResourceLinkRequest", "LtiDeepLinkingRequest"],
     }

@@ -42,6 +42,9 @@ class Progress(db.Model):
     module_id: Mapped[str] = mapped_column(String(32))
     #: ids of the pages opened at least once, in the order first opened
     pages_seen: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: ids of the pages read to their end ("Next" at the bottom, or scrolled to the end), in the
+    #: order first read: what completion counts (opening a page is not reading it)
+    pages_read: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: the page to resume at
     last_page_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: what the learner was last doing here (page | quiz | result), with last_seen_at: the
@@ -53,6 +56,8 @@ class Progress(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: submitted quiz attempts
     attempts_used: Mapped[int] = mapped_column(Integer, default=0)
+    #: attempts a facilitator added beyond the module's `attempts` (one more, or a reset); see AttemptGrant
+    attempts_granted: Mapped[int] = mapped_column(Integer, default=0)
     best_percent: Mapped[float | None] = mapped_column(Float, nullable=True)
     last_percent: Mapped[float | None] = mapped_column(Float, nullable=True)
     #: the percentage that counts (best or last attempt, per the module's grading)
@@ -66,6 +71,7 @@ class Progress(db.Model):
         back_populates="progress", cascade="all, delete-orphan", order_by="Attempt.number",
         passive_deletes=True,
     )
+    grants: Mapped[list[AttemptGrant]] = relationship(order_by="AttemptGrant.id", viewonly=True)
 
     @property
     def completed(self) -> bool:
@@ -73,6 +79,9 @@ class Progress(db.Model):
 
     def has_seen(self, page_id: str) -> bool:
         return page_id in (self.pages_seen or ())
+
+    def has_read(self, page_id: str) -> bool:
+        return page_id in (self.pages_read or ())
 
     def __repr__(self) -> str:
         return f"<Progress {self.id} course {self.course_id} participant {self.participant_id} {self.module_id}>"
@@ -103,11 +112,19 @@ class Attempt(db.Model):
     paper: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: quizzes.Answers as JSON (content ids), set on submission
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: answers saved while the attempt is open (same shape as `answers`), merged question by question
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    draft_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: the learner submitted after their launch had expired: the answers went to `draft`, and the
+    #: attempt is scored from them when the learner comes back (or at `due_at`)
+    submit_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: the module's deadline for this attempt (`deadline_hours`): then it is scored as it stands
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
     #: points earned per question id, for reports of the questions people miss
     question_points: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
     points: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_points: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    #: exact points / max_points * 100 (shown by quizzes.scoring.display_percent)
+    #: exact points / max_points * 100 (shown through quizzes.scoring.display_percent)
     percent: Mapped[float | None] = mapped_column(Float, nullable=True)
     #: the module's pass mark when this attempt was scored
     pass_mark: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -127,3 +144,29 @@ class Attempt(db.Model):
 
     def __repr__(self) -> str:
         return f"<Attempt {self.id} #{self.number} of progress {self.progress_id}>"
+
+
+class AttemptGrant(db.Model):
+    """A facilitator gave a learner more quiz attempts: who, when, why. Shown in the learner's history.
+
+    `kind` is `extra` (one more attempt) or `reset` (the module's full number of attempts again);
+    earlier attempts and their scores are kept either way.
+    """
+
+    __tablename__ = "attempt_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    progress_id: Mapped[int] = mapped_column(ForeignKey("progress.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    #: attempts this grant added to progress.attempts_granted
+    attempts_added: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    #: the facilitator, when granted from the facilitator pages (None from the command line)
+    granted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL"), nullable=True
+    )
+    #: who granted it, as shown in the history (kept when the facilitator's own record is erased)
+    granted_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    progress: Mapped[Progress] = relationship(overlaps="grants")

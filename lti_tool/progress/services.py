@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import select, update
 
 from ..content import Completion, Grading, Module
 from ..content.schema import DEFAULT_LANG
-from ..errors import Conflict, NotFound
+from ..courses.models import Enrolment
+from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
+from ..lti.roles import Access
 from ..models_base import utcnow
 from ..quizzes.engine import (
     Answers,
@@ -35,7 +38,7 @@ from ..quizzes.engine import (
     score,
 )
 from ..signals import attempt_scored, module_completed
-from .models import Attempt, Progress
+from .models import Attempt, AttemptGrant, Progress
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,20 @@ class QuizChanged(Conflict):
 class NoQuiz(NotFound):
     def __init__(self) -> None:
         super().__init__(_l("This module has no quiz yet."))
+
+
+class AttemptClosed(Conflict):
+    """Answers sent for an attempt that is already scored (another tab, a double click)."""
+
+    title = _l("This attempt is already submitted")
+
+    def __init__(self) -> None:
+        super().__init__(_l("This attempt was already submitted, so these answers were not saved. "
+                            "Its result is kept."))
+
+
+class GrantRefused(BadRequest):
+    """More attempts cannot be given here; the message says why."""
 
 
 class Unanswered(Exception):
@@ -163,42 +180,69 @@ def touch(progress: Progress, location: str) -> None:
     progress.location, progress.last_seen_at = location, now
 
 
-def record_page_view(progress: Progress, module: Module, page_id: str) -> bool:
-    """Mark a page seen and remember it for resuming; True when this view completed the module."""
+def record_page_view(progress: Progress, module: Module, page_id: str) -> None:
+    """Remember a page as opened and as the page to resume at (opening a page is not reading it)."""
     if progress.last_page_id == page_id and progress.has_seen(page_id):
         touch(progress, "page")
-        return False
+        return
     _lock(progress)
     if not progress.has_seen(page_id):
         progress.pages_seen = [*(progress.pages_seen or []), page_id]
     progress.last_page_id = page_id
     progress.location = "page"
+
+
+def record_page_read(progress: Progress, module: Module, page_id: str) -> bool:
+    """Count a page as read (the learner reached its end); True when this completed the module."""
+    if progress.has_read(page_id) and progress.has_seen(page_id):
+        return False
+    _lock(progress)
+    if not progress.has_seen(page_id):
+        progress.pages_seen = [*(progress.pages_seen or []), page_id]
+    if not progress.has_read(page_id):
+        progress.pages_read = [*(progress.pages_read or []), page_id]
+        log.info("progress %s: page %s read", progress.id, page_id)
     completed = _complete_if_met(progress, module, attempt=None)
     if completed:
         _send_completed(progress, module, attempt=None)
     return completed
 
 
-def completion_met(progress: Progress, module: Module, *, also_seen: str | None = None) -> bool:
-    """Whether the module's completion rule (pages_and_quiz | quiz | pages) is satisfied.
+@dataclass(frozen=True)
+class Requirement:
+    """One thing the module's completion rule asks for, and whether the learner has done it."""
 
-    `also_seen` counts one more page as seen, to tell before writing whether a view completes.
-    """
+    #: pages | quiz
+    kind: str
+    done: bool
+    #: pages: pages read; quiz: 1 when passed
+    count: int
+    total: int
+
+
+def requirements(progress: Progress | None, module: Module) -> list[Requirement]:
+    """What completing this module takes (per its rule), each with its done / not-done state."""
     ids = page_ids(module)
     has_quiz = module.quiz(DEFAULT_LANG) is not None
     need_pages = module.completion in (Completion.PAGES_AND_QUIZ, Completion.PAGES) and bool(ids)
     need_quiz = module.completion in (Completion.PAGES_AND_QUIZ, Completion.QUIZ) and has_quiz
-    if not need_pages and not need_quiz:
-        return False  # an outline: nothing to do yet, so nothing to complete
-    seen = set(progress.pages_seen or ()) | ({also_seen} if also_seen else set())
-    pages_done = set(ids) <= seen
-    return (pages_done or not need_pages) and (progress.passed or not need_quiz)
+    found: list[Requirement] = []
+    if need_pages:
+        read = len(set(progress.pages_read or ()) & set(ids)) if progress is not None else 0
+        found.append(Requirement("pages", read == len(ids), read, len(ids)))
+    if need_quiz:
+        passed = bool(progress is not None and progress.passed)
+        found.append(Requirement("quiz", passed, int(passed), 1))
+    return found
 
 
-def page_view_completes(progress: Progress, module: Module, page_id: str) -> bool:
-    """Whether opening `page_id` now completes the module (read-only: the page is shown before
-    `record_page_view` writes, so SQLite's write lock is held only from that write to the commit)."""
-    return progress.completed_at is None and completion_met(progress, module, also_seen=page_id)
+def completion_met(progress: Progress, module: Module) -> bool:
+    """Whether the module's completion rule (pages_and_quiz | quiz | pages) is satisfied.
+
+    An outline (no pages, no quiz) has nothing to do yet, so nothing to complete.
+    """
+    needed = requirements(progress, module)
+    return bool(needed) and all(r.done for r in needed)
 
 
 def _complete_if_met(progress: Progress, module: Module, attempt: Attempt | None) -> bool:
@@ -217,12 +261,30 @@ def _send_completed(progress: Progress, module: Module, attempt: Attempt | None)
 
 # -- attempts -------------------------------------------------------------------------------------
 
-def attempts_left(progress: Progress | None, module: Module) -> int | None:
-    """Attempts the learner may still submit; None when the module allows any number."""
+def attempts_allowed(progress: Progress | None, module: Module) -> int | None:
+    """Attempts the learner may submit in all: the module's, plus any a facilitator granted; None: any number."""
     if module.attempts == 0:
         return None
+    return module.attempts + (progress.attempts_granted if progress is not None else 0)
+
+
+def attempts_left(progress: Progress | None, module: Module) -> int | None:
+    """Attempts the learner may still submit; None when the module allows any number."""
+    allowed = attempts_allowed(progress, module)
+    if allowed is None:
+        return None
     used = progress.attempts_used if progress is not None else 0
-    return max(0, module.attempts - used)
+    return max(0, allowed - used)
+
+
+def seen_questions(progress: Progress) -> list[str]:
+    """Ids of the questions of this learner's earlier attempts, for the draw to prefer new ones."""
+    seen: list[str] = []
+    for attempt in progress.attempts:
+        for question in (attempt.paper or {}).get("questions", ()):
+            if isinstance(question, dict) and question.get("id") not in seen:
+                seen.append(question["id"])
+    return seen
 
 
 def open_attempt_of(progress: Progress) -> Attempt | None:
@@ -252,25 +314,18 @@ def open_attempt(progress: Progress, module: Module, *, lang: str, placement_id:
         db.session.delete(attempt)
         db.session.flush()
     if attempts_left(progress, module) == 0:
-        raise NoAttemptsLeft(module.attempts)
-    paper = draw_paper(quiz, secrets.randbits(31))
+        raise NoAttemptsLeft(attempts_allowed(progress, module) or 0)
+    paper = draw_paper(quiz, secrets.randbits(31), seen=seen_questions(progress))
+    now = utcnow()
     attempt = Attempt(
         progress=progress, number=progress.attempts_used + 1, key=secrets.token_urlsafe(24),
-        placement_id=placement_id, paper=paper.to_dict(), lang=lang,
+        placement_id=placement_id, paper=paper.to_dict(), lang=lang, created_at=now,
+        due_at=now + timedelta(hours=module.deadline_hours) if module.deadline_hours else None,
     )
     db.session.add(attempt)
     db.session.flush()
     log.info("attempt %s (#%s) drawn for progress %s", attempt.id, attempt.number, progress.id)
     return attempt
-
-
-def discard_attempt(attempt: Attempt) -> None:
-    """Drop an unsubmitted attempt whose time ran out: it used no attempt and leaves no score."""
-    if attempt.submitted_at is not None:
-        raise ValueError(f"attempt {attempt.id} was submitted; it cannot be discarded")
-    log.info("attempt %s discarded: its time limit ran out", attempt.id)
-    db.session.delete(attempt)
-    db.session.flush()
 
 
 def paper_of(attempt: Attempt) -> Paper:
@@ -317,24 +372,121 @@ def submitted_attempts(progress: Progress | None) -> list[Attempt]:
 
 
 def read_answers(module: Module, attempt: Attempt, form: Mapping[str, Any], *, allow_unanswered: bool) -> Answers:
-    """Parse a submitted quiz form against the attempt's paper.
+    """Parse a submitted quiz form against the attempt's paper, filling its blanks from the saved answers.
 
-    Raises AnswerError (a value no honest form sends, naming the question), Unanswered (questions
-    left blank and not confirmed), QuizChanged (the paper no longer fits the quiz;
-    the next GET of the quiz draws a new one).
+    A question left blank in this form keeps the answer saved for it (from another tab or device),
+    so a submit never loses an answer the server has. Raises AnswerError (a value no honest form
+    sends, naming the question), Unanswered (questions still without an answer, not confirmed),
+    QuizChanged (the paper no longer fits the quiz; the next GET of the quiz draws a new one).
     """
+    answers = parse_form(module, attempt, form)
+    merged = Answers({**stored_answers(attempt, draft=True).given, **answers.given})
+    missing = [n for n, qid in enumerate(paper_of(attempt).question_ids, 1) if merged.get(qid) is None]
+    if missing and not allow_unanswered:
+        raise Unanswered(missing)
+    return merged
+
+
+def parse_form(module: Module, attempt: Attempt, form: Mapping[str, Any]) -> Answers:
+    """The answers a quiz form (or part of one) gives, in content ids; AnswerError / QuizChanged as above."""
     quiz = module.quiz(DEFAULT_LANG)
     if quiz is None:
         raise NoQuiz()
     paper = paper_of(attempt)
     try:
-        answers = parse_answers(quiz, paper, form)
+        return parse_answers(quiz, paper, form)
     except StalePaper:
         raise QuizChanged() from None
-    missing = [n for n, qid in enumerate(paper.question_ids, 1) if answers.get(qid) is None]
-    if missing and not allow_unanswered:
-        raise Unanswered(missing)
-    return answers
+
+
+def save_draft(attempt: Attempt, answers: Answers, covered: Collection[str] | None = None) -> None:
+    """Merge answers into the open attempt's saved answers, question by question.
+
+    `covered` names the questions this save speaks for: one of them without an answer is cleared
+    (the learner unticked every box). With None, only answered questions are written, so a whole
+    form saved without JavaScript never erases what another tab saved. The attempt's row is locked
+    first and the save is refused once the attempt is scored, so two tabs never lose an answer and
+    a late save never touches a result.
+    """
+    claimed = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+        .values(draft_saved_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.refresh(attempt)
+    if not claimed:
+        raise AttemptClosed()
+    draft = dict(attempt.draft or {})
+    given = _json(answers)
+    for qid in (given if covered is None else covered):
+        if qid in given:
+            draft[qid] = given[qid]
+        else:
+            draft.pop(qid, None)
+    attempt.draft = draft
+    db.session.flush()
+
+
+def hold_open_attempt(attempt: Attempt) -> bool:
+    """Lock an open attempt's row for this transaction (a save in another tab then waits, and its answer
+    is read with the rest); False when the attempt was scored meanwhile."""
+    held = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+        .values(draft_saved_at=Attempt.draft_saved_at),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.refresh(attempt)
+    return bool(held)
+
+
+def request_submit(attempt: Attempt, answers: Answers) -> None:
+    """A submit that came after the launch expired: keep its answers; score them when the learner is back."""
+    save_draft(attempt, answers)
+    if attempt.submit_requested_at is None:
+        attempt.submit_requested_at = utcnow()
+    db.session.flush()
+    log.info("attempt %s: submitted after the launch expired; answers kept for scoring", attempt.id)
+
+
+def settle(progress: Progress | None, module: Module) -> Attempt | None:
+    """Score the open attempt from its saved answers when it is due: the learner submitted it after
+    their launch had expired, or its deadline passed. Returns the attempt scored now, if any."""
+    if progress is None:
+        return None
+    attempt = open_attempt_of(progress)
+    if attempt is None or not is_due(attempt):
+        return None
+    try:
+        submission = submit_attempt(progress, module, attempt, stored_answers(attempt, draft=True))
+    except (QuizChanged, NoAttemptsLeft, NoQuiz) as exc:
+        # it cannot be scored as it stands: it stays open (the quiz draws anew if it changed), not due
+        log.warning("attempt %s could not be scored from its saved answers: %s", attempt.id, exc.message)
+        attempt.due_at = attempt.submit_requested_at = None
+        db.session.flush()
+        return None
+    return None if submission.replayed else submission.attempt
+
+
+def score_due_attempts(catalogue: Any, limit: int = 50) -> int:
+    """Score the open attempts whose deadline (`deadline_hours`) has passed, from their saved answers
+    (the grade worker runs this). Returns how many were scored."""
+    due = list(db.session.scalars(select(Attempt).where(
+        Attempt.submitted_at.is_(None), Attempt.due_at.is_not(None), Attempt.due_at <= utcnow())
+        .order_by(Attempt.due_at).limit(limit)))
+    scored = 0
+    for attempt in due:
+        module = catalogue.get(attempt.progress.module_id)
+        if module is not None and settle(attempt.progress, module) is not None:
+            scored += 1
+            log.info("attempt %s scored at its deadline", attempt.id)
+    return scored
+
+
+def is_due(attempt: Attempt) -> bool:
+    """The attempt waits to be scored from its saved answers (a late submit, or its deadline passed)."""
+    if attempt.submitted_at is not None:
+        return False
+    return attempt.submit_requested_at is not None or (attempt.due_at is not None and attempt.due_at <= utcnow())
 
 
 def submit_attempt(progress: Progress, module: Module, attempt: Attempt, answers: Answers) -> Submission:
@@ -345,8 +497,9 @@ def submit_attempt(progress: Progress, module: Module, attempt: Attempt, answers
     """
     if attempt.submitted_at is not None:
         return Submission(attempt, replayed=True)
-    if module.attempts and attempt.number > module.attempts:
-        raise NoAttemptsLeft(module.attempts)
+    allowed = attempts_allowed(progress, module)
+    if allowed is not None and attempt.number > allowed:
+        raise NoAttemptsLeft(allowed)
     quiz = module.quiz(DEFAULT_LANG)
     if quiz is None:
         raise NoQuiz()
@@ -357,7 +510,7 @@ def submit_attempt(progress: Progress, module: Module, attempt: Attempt, answers
     now = utcnow()
     claimed = db.session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None)).values(
-            submitted_at=now, answers=_json(answers), question_points=_question_points(result),
+            submitted_at=now, answers=_json(answers), draft=None, question_points=_question_points(result),
             points=float(result.points), max_points=result.max_points, percent=float(result.percent),
             pass_mark=result.pass_mark, passed=result.passed),
         execution_options={"synchronize_session": False},
@@ -398,10 +551,73 @@ def _json(answers: Answers) -> dict[str, Any]:
     return {qid: list(v) if isinstance(v, tuple) else v for qid, v in answers.given.items()}
 
 
-def stored_answers(attempt: Attempt) -> Answers:
-    """The attempt's answers as the quiz engine reads them."""
-    return Answers({qid: tuple(v) if isinstance(v, list) else v for qid, v in (attempt.answers or {}).items()})
+def stored_answers(attempt: Attempt, *, draft: bool = False) -> Answers:
+    """The attempt's answers (or, with `draft`, its saved answers) as the quiz engine reads them."""
+    data = attempt.draft if draft else attempt.answers
+    return Answers({qid: tuple(v) if isinstance(v, list) else v for qid, v in (data or {}).items()})
 
 
 def _question_points(result: ScoreResult) -> dict[str, float]:
     return {r.qid: float(r.earned) for r in result.questions}
+
+
+# -- more attempts, given by a facilitator --------------------------------------------------------
+
+GRANT_EXTRA, GRANT_RESET = "extra", "reset"
+
+
+def _check_grantable(module: Module) -> None:
+    if module.quiz(DEFAULT_LANG) is None:
+        raise GrantRefused(_("Module %(id)s has no quiz, so there are no attempts to give.", id=module.id))
+    if module.attempts == 0:
+        raise GrantRefused(_("Module %(id)s allows any number of attempts already.", id=module.id))
+
+
+def learner_progress(course_id: int, participant_id: int, module: Module) -> Progress:
+    """A learner's progress in a module of a course, for giving attempts; GrantRefused naming what is
+    missing (a quiz with limited attempts, a learner of the course, the module started)."""
+    _check_grantable(module)
+    role = db.session.scalar(select(Enrolment.role).where(Enrolment.course_id == course_id,
+                                                          Enrolment.participant_id == participant_id))
+    if role is None:
+        raise NotFound(_("There is no such learner in this course."))
+    if role != Access.LEARNER.label:
+        raise GrantRefused(_("This person is not a learner of this course (their role: %(role)s).", role=role))
+    found = find_progress(course_id, participant_id, module.id)
+    if found is None:
+        raise GrantRefused(_("This learner has not started module %(id)s: all its attempts are still open "
+                             "to them.", id=module.id))
+    return found
+
+
+def grants_of(course_id: int, participant_id: int) -> list[AttemptGrant]:
+    """Every attempt grant of one learner in one course, oldest first."""
+    return list(db.session.scalars(select(AttemptGrant).join(Progress, Progress.id == AttemptGrant.progress_id)
+                                   .where(Progress.course_id == course_id, Progress.participant_id == participant_id)
+                                   .order_by(AttemptGrant.id)))
+
+
+def grant_attempts(progress: Progress, module: Module, *, kind: str, reason: str, by_name: str,
+                   by_id: int | None = None) -> AttemptGrant:
+    """Give a learner one more attempt (`extra`) or the module's full number again (`reset`).
+
+    Earlier attempts and scores are kept (the best still counts). `by_name` is who gave it as the
+    history shows it ("" for the command line). GrantRefused when the module has no quiz or no
+    limit, or a reset would add nothing.
+    """
+    _check_grantable(module)
+    if kind not in (GRANT_EXTRA, GRANT_RESET):
+        raise GrantRefused(_("Choose one more attempt or a reset."))
+    _lock(progress)
+    added = 1 if kind == GRANT_EXTRA else progress.attempts_used - progress.attempts_granted
+    if added <= 0:
+        raise GrantRefused(_("This learner has not used any attempt since the last reset: they already have "
+                             "all %(num)s attempts.", num=module.attempts))
+    progress.attempts_granted += added
+    grant = AttemptGrant(progress_id=progress.id, kind=kind, attempts_added=added, reason=reason.strip()[:500],
+                         granted_by=by_name[:255], granted_by_id=by_id)
+    db.session.add(grant)
+    db.session.flush()
+    log.info("progress %s: %s grant of %d attempt(s) by %s", progress.id, kind, added,
+             f"participant {by_id}" if by_id else "the command line")
+    return grant

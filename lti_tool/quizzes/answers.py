@@ -161,3 +161,32 @@ def _owner(paper: Paper, name: str) -> tuple[str | None, int | None]:
         if (name == base or name.startswith(base + "-")) and len(pq.id) > len(best[0] or ""):
             best = (pq.id, number)
     return best
+
+
+def form_values(paper: Paper, answers: Answers) -> list[tuple[str, str]]:
+    """The form fields (screen positions) that show `answers` on this paper: the inverse of
+    `parse_answers`, used to put saved answers back into the quiz form."""
+    fields: list[tuple[str, str]] = []
+    for pq in paper.questions:
+        given = answers.get(pq.id)
+        if given is None:
+            continue
+        name = field_name(pq.id)
+        if isinstance(given, bool):
+            fields.append((name, "true" if given else "false"))
+        elif isinstance(given, str):
+            if given in pq.options:
+                fields.append((name, str(pq.options.index(given) + 1)))
+        elif isinstance(given, (tuple, list)):
+            fields += [(name, str(pq.options.index(o) + 1)) for o in given if o in pq.options]
+        elif isinstance(given, dict) and pq.left:
+            for row, left in enumerate(pq.left, 1):
+                chosen = given.get(left)
+                if chosen in pq.right:
+                    fields.append((field_name(pq.id, row), str(pq.right.index(chosen) + 1)))
+        elif isinstance(given, dict) and pq.items:
+            for row, item in enumerate(pq.items, 1):
+                at = given.get(item)
+                if isinstance(at, int) and 1 <= at <= len(pq.items):
+                    fields.append((field_name(pq.id, row), str(at)))
+    return fields

@@ -7,7 +7,7 @@ request.form.to_dict(flat=False)), module.pass_mark)`.
 """
 from __future__ import annotations
 
-from .answers import AnswerError, Answers, Given, parse_answers
+from .answers import AnswerError, Answers, Given, form_values, parse_answers
 from .paper import (
     OptionView,
     Paper,
@@ -23,6 +23,6 @@ from .scoring import QuestionResult, ScoreResult, score
 
 __all__ = [
     "AnswerError", "Answers", "Given", "OptionView", "Paper", "PaperQuestion", "QuestionResult",
-    "QuestionView", "RowView", "ScoreResult", "StalePaper", "draw_paper", "field_name",
+    "QuestionView", "RowView", "ScoreResult", "StalePaper", "draw_paper", "field_name", "form_values",
     "paper_view", "parse_answers", "score",
 ]

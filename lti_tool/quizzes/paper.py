@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import asdict, dataclass
+from collections.abc import Collection
 from typing import Any
 
 from lti_tool.content.quiz import QuizContent, QuizQuestion
@@ -97,17 +98,44 @@ class QuestionView:
     rows: tuple[RowView, ...] = ()
 
 
-def draw_paper(quiz: QuizContent, seed: int) -> Paper:
-    """Draw and order an attempt's questions; the same quiz and seed always give the same paper."""
+def draw_paper(quiz: QuizContent, seed: int, seen: Collection[str] = ()) -> Paper:
+    """Draw and order an attempt's questions; the same quiz, seed and `seen` always give the same paper.
+
+    When the quiz draws from a pool, every module objective its questions are tagged with gets at
+    least one question, and the rest is filled at random. `seen` holds the ids of the questions the
+    learner had in earlier attempts: unseen questions are preferred at each step, so a later attempt
+    repeats a question only when the pool has run out of new ones.
+    """
     rng = random.Random(seed)
     indexes = list(range(len(quiz.questions)))
     if quiz.size < len(indexes):
-        indexes = rng.sample(indexes, quiz.size)
+        indexes = _pick(quiz.questions, quiz.size, frozenset(seen), rng)
         if not quiz.shuffle:
             indexes.sort()
+        else:
+            rng.shuffle(indexes)
     elif quiz.shuffle:
         rng.shuffle(indexes)
     return Paper(seed, tuple(_paper_question(quiz.questions[i], quiz.shuffle, rng) for i in indexes))
+
+
+def _pick(questions: tuple[QuizQuestion, ...], size: int, seen: frozenset[str], rng: random.Random) -> list[int]:
+    """`size` question indexes: one per tagged objective first, then any; unseen ones before seen ones."""
+    def fresh_first(candidates: list[int]) -> list[int]:
+        candidates = list(candidates)
+        rng.shuffle(candidates)
+        return sorted(candidates, key=lambda i: questions[i].id in seen)   # stable: random within each group
+
+    by_objective: dict[int, list[int]] = {}
+    for i, q in enumerate(questions):
+        if q.objective is not None:
+            by_objective.setdefault(q.objective, []).append(i)
+    objectives = sorted(by_objective)
+    rng.shuffle(objectives)   # only matters when there are more objectives than questions to draw
+    chosen: list[int] = [fresh_first(by_objective[o])[0] for o in objectives[:size]]
+    taken = set(chosen)
+    chosen += fresh_first([i for i in range(len(questions)) if i not in taken])[:size - len(chosen)]
+    return chosen
 
 
 def _paper_question(q: QuizQuestion, shuffle: bool, rng: random.Random) -> PaperQuestion:

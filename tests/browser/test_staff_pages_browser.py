@@ -37,6 +37,28 @@ def test_axe_audit_of_staff_pages_and_country_question(audit_context, launcher: 
     response = launcher.launch("06_id_token_admin_resource_link.json")
     check("admin report", launcher.tool_url + response.headers["Location"].rstrip("/") + "/admin/")
 
+    # a learner with no attempts left: the grant form on their page, "+1 attempt" on the dashboard,
+    # then the grant in the learner's own history
+    locked = Learner.launch(launcher, "m01", sub="audit-locked")
+    for _ in range(3):
+        submit_quiz(locked, app, "m01", correct=False)
+    check("dashboard with a learner locked out", staff + "/facilitator/")
+    with app.app_context():
+        from lti_tool.extensions import db
+        from lti_tool.lti.models import Launch
+        from lti_tool.runtime import runtime
+
+        participant_id = db.session.get(Launch, runtime(app).refs.resolve(locked.ref)).participant_id
+    page.goto(f"{staff}/facilitator/learner/{participant_id}")
+    found["learner page with the grant form"] = audit(page)
+    page.fill("input[name=reason]", "Audit")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Give one more attempt").click()
+    found["learner page after a grant"] = audit(page)
+    check("learner overview with a grant", locked.base + "/m/m01/")
+    check("registration values", tool_server.url + "/lti/config")
+    check("public page", tool_server.url + "/")
+
     failures = {name: violations for name, violations in found.items() if violations}
     assert not failures, json.dumps(failures, indent=1)
     assert set(origins) <= {tool_server.url}

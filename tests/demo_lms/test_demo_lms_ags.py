@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
+from lti_tool.demo_lms import DEFAULT_PLACEMENTS
 from demo_lms_helpers import AGS_SCOPES, FakeTool, access_token, moodle_fixture
 from flask.testing import FlaskClient
 
@@ -64,7 +66,8 @@ def test_lineitems_list_has_moodle_shape(client: FlaskClient, lms: DemoLms, auth
     resp = client.get(lms.urls.lineitems, headers=auth)
     assert resp.mimetype == "application/vnd.ims.lis.v2.lineitemcontainer+json"
     items = resp.get_json()
-    assert len(items) == 5
+    assert len(items) == len(DEFAULT_PLACEMENTS)
+    assert [i["resourceId"] for i in items if i["resourceId"]] == ["m02"]   # the one added by Deep Linking
     moodle_item = moodle_fixture("10")["exchanges"][0]["response"]["body"][0]
     assert set(items[0]) == set(moodle_item)
     assert items[0]["id"] == lms.urls.lineitem("1") and items[0]["id"].endswith("/lineitem?type_id=1")
@@ -79,7 +82,7 @@ def test_lineitem_create_filter_page_update_delete(client: FlaskClient, lms: Dem
     )
     assert created.status_code == 201
     item = created.get_json()
-    assert item["label"] == "Module 01 quiz" and item["id"] == lms.urls.lineitem("6")
+    assert item["label"] == "Module 01 quiz" and item["id"] == lms.urls.lineitem(str(len(DEFAULT_PLACEMENTS) + 1))
     tagged = client.get(lms.urls.lineitems_path, query_string={"type_id": "1", "tag": "quiz"}, headers=auth).get_json()
     assert [i["id"] for i in tagged] == [item["id"]]
     by_link = client.get(lms.urls.lineitems_path, query_string={"resource_link_id": "1"}, headers=auth).get_json()
@@ -88,7 +91,7 @@ def test_lineitem_create_filter_page_update_delete(client: FlaskClient, lms: Dem
     assert len(page.get_json()) == 4
     assert page.headers["Link"] == f'<{lms.urls.lineitems_path}?type_id=1&limit=4&from=4>; rel="next"'
     last = client.get(page.headers["Link"][1:].split(">")[0], headers=auth)
-    assert len(last.get_json()) == 2 and "Link" not in last.headers
+    assert len(last.get_json()) == len(DEFAULT_PLACEMENTS) + 1 - 4 and "Link" not in last.headers
 
     item_url = item["id"]
     updated = client.put(item_url, json={"label": "Renamed", "scoreMaximum": 40, "resourceId": "m01-quiz", "tag": "quiz"}, headers=auth)
@@ -193,6 +196,6 @@ def test_results_filter_by_user_and_unknown_item(client: FlaskClient, lms: DemoL
 def test_gradebook_shows_what_was_received(client: FlaskClient, lms: DemoLms, auth: dict) -> None:
     _post(client, lms, auth, "1", _score("5", "2026-11-28T00:13:40.978Z", 8.5, comment="Well done, Marcus"))
     page = client.get("/gradebook").get_data(as_text=True)
-    assert page.count('<th scope="col">') == 1 + 5  # learner column + one per line item
+    assert page.count('<th scope="col">') == 1 + len(DEFAULT_PLACEMENTS)  # learner column + one per line item
     for text in ("8.5 / 10", "85 / 100", "FullyGraded", "Completed", "Well done, Marcus", "2026-11-28T00:13:40.978Z"):
         assert text in page

@@ -55,7 +55,7 @@ def test_gunicorn_config_file_serves_with_json_logs_and_request_ids(tmp_path: Pa
     lines = [json.loads(line) for line in proc.log().splitlines() if line.startswith("{")]
     assert lines and all({"time", "level", "logger", "message", "request_id"} <= set(line) for line in lines)
     mine = [line for line in lines if line["request_id"] == generated]
-    assert {line["logger"] for line in mine} >= {"lti_tool.app", "gunicorn.access"}
+    assert {line["logger"] for line in mine} >= {"lti_tool.error_pages", "gunicorn.access"}
     messages = " ".join(line["message"] for line in lines)
     assert "not-a-real-reference" not in proc.log()  # the reference is a credential: in no log line
     assert "GET /l/<ref>/m/m01/" in messages

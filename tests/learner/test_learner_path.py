@@ -70,24 +70,45 @@ def test_reading_pages_records_progress_and_resume(launcher: Launcher, app: Flas
     html = page.text
     assert "Page 2 of 5" in html
     assert f'rel="prev" href="/l/{learner.ref}/m/m01/p/migration-today"' in html
-    assert f'rel="next" href="/l/{learner.ref}/m/m01/p/drivers-of-migration"' in html
+    # "Next" is a form: pressing it at the end of the page is what counts the page as read
+    assert f'action="/l/{learner.ref}/m/m01/p/key-terms/read"' in html and 'name="go" value="next"' in html
+    assert "This page counts as read when you reach its end and go on." in html
     assert 'aria-current="page"' in html
     learner.get("/m/m01/p/drivers-of-migration")
     learner.get("/m/m01/p/key-terms")
     row = progress_of(app, learner)
     assert row.pages_seen == ["key-terms", "drivers-of-migration"]
+    assert row.pages_read == []   # opened, not read
     assert row.last_page_id == "key-terms"
     assert row.started_at is not None and row.completed_at is None
+
+    moved = learner.read("key-terms")
+    assert moved.status_code == 303
+    assert moved.headers["Location"] == f"/l/{learner.ref}/m/m01/p/drivers-of-migration"
+    assert progress_of(app, learner).pages_read == ["key-terms"]
+    assert "You have read this page." in learner.get("/m/m01/p/key-terms").text
 
     overview = learner.get("/m/m01/").text
     assert "Continue where you left off" in overview
     assert f'class="button" href="/l/{learner.ref}/m/m01/p/key-terms"' in overview
-    assert "2 of 5 pages read" in overview and "In progress" in overview
+    assert "1 of 5 pages read" in overview and "In progress" in overview
 
     # a new launch of the same person in the same course resumes at the same page
     again = Learner.launch(launcher)
     assert again.ref != learner.ref
     assert f'href="/l/{again.ref}/m/m01/p/key-terms">Continue where you left off' in again.get("/m/m01/").text
+
+
+def test_a_page_read_by_script_counts_and_answers_json(launcher: Launcher, app: Flask) -> None:
+    learner = Learner.launch(launcher)
+    page = learner.get("/m/m01/p/migration-today")
+    fields = {**hidden_fields(page.text, "/p/migration-today/read"), "via": "script"}
+    answer = learner.post("/m/m01/p/migration-today/read", fields)
+    assert answer.status_code == 200 and answer.json() == {"read": True, "completed": False}
+    assert progress_of(app, learner).pages_read == ["migration-today"]
+    assert learner.post("/m/m01/p/migration-today/read", {**fields, "csrf_token": "forged"}).status_code == 400
+    assert learner.post("/m/m01/p/no-such-page/read", fields).status_code == 404
+    assert progress_of(app, learner).pages_read == ["migration-today"]
 
 
 def test_links_inside_pages_resolve_under_the_launch(launcher: Launcher) -> None:
@@ -102,17 +123,22 @@ def test_links_inside_pages_resolve_under_the_launch(launcher: Launcher) -> None
         assert target.url.startswith(learner.base + "/m/")
 
 
-def test_last_page_offers_the_quiz(launcher: Launcher) -> None:
+def test_last_page_offers_the_quiz_until_it_is_passed(launcher: Launcher, app: Flask) -> None:
     learner = Learner.launch(launcher)
     html = learner.get("/m/m01/p/eastern-caribbean").text
     assert "Page 5 of 5" in html
-    assert f'href="/l/{learner.ref}/m/m01/quiz"' in html and "Take the quiz" in html
+    assert 'name="go" value="quiz"' in html and "Take the quiz" in html
+    assert learner.read("eastern-caribbean").headers["Location"] == f"/l/{learner.ref}/m/m01/quiz"
+    follow(learner, submit_quiz(learner, app))
+    learner.read_all(M01_PAGES)
+    after = learner.get("/m/m01/p/eastern-caribbean").text
+    assert "Take the quiz" not in after and 'name="go" value="overview"' in after
+    assert "Module overview" in after
 
 
 def test_complete_module_end_to_end(launcher: Launcher, app: Flask, signals) -> None:
     learner = Learner.launch(launcher)
-    for page_id in M01_PAGES:
-        assert learner.get(f"/m/m01/p/{page_id}").status_code == 200
+    learner.read_all(M01_PAGES)
     assert progress_of(app, learner).completed_at is None   # pages alone do not complete m01
     response = submit_quiz(learner, app)
     result_url = follow(learner, response)
@@ -141,14 +167,19 @@ def test_complete_module_end_to_end(launcher: Launcher, app: Flask, signals) -> 
 def test_quiz_first_then_last_page_completes(launcher: Launcher, app: Flask, signals) -> None:
     learner = Learner.launch(launcher)
     learner.get("/m/m01/p/migration-today")
-    follow(learner, submit_quiz(learner, app))
+    result = learner.http.get(follow(learner, submit_quiz(learner, app)), timeout=10).text
+    # passed, pages not read: the checklist says so, and the main button is reading, not the quiz
+    assert re.search(r'<li class="todo">.*?Read every page \(0 of 5 read\).*?to do', result, re.DOTALL)
+    assert re.search(r'<li class="done">.*?Pass the quiz \(70% or more\).*?done', result, re.DOTALL)
+    assert f'<a class="button" href="/l/{learner.ref}/m/m01/p/migration-today">Continue reading</a>' in result
     assert signals.completed == []
-    for page_id in M01_PAGES[1:-1]:
-        assert "You have completed this module" not in learner.get(f"/m/m01/p/{page_id}").text
-    last = learner.get("/m/m01/p/eastern-caribbean").text
-    assert "You have completed this module" in last
+    learner.read_all(M01_PAGES[:-1])
+    assert signals.completed == []
+    done = learner.read("eastern-caribbean")
+    assert done.headers["Location"] == f"/l/{learner.ref}/m/m01/?completed=1"
+    assert "You have completed this module" in learner.http.get(follow(learner, done), timeout=10).text
     assert len(signals.completed) == 1 and signals.completed[0]["attempt"] is None
-    learner.get("/m/m01/p/eastern-caribbean")
+    learner.read("eastern-caribbean")
     assert len(signals.completed) == 1   # once only
 
 
@@ -171,7 +202,7 @@ def test_quiz_page_never_contains_the_answers(launcher: Launcher, app: Flask) ->
         if q.feedback_true:
             assert q.feedback_true not in html
     assert "correct" not in html.lower().replace("incorrect", "")
-    form = re.search(r'<form method="post" action="[^"]*/quiz" class="quiz">(.*?)</form>', html, re.DOTALL).group(1)
+    form = re.search(r'<form method="post" action="[^"]*/quiz" class="quiz"[^>]*>(.*?)</form>', html, re.DOTALL).group(1)
     values = set(re.findall(r'<(?:input type="(?:radio|checkbox)"|option) [^>]*value="([^"]*)"', form))
     values |= set(re.findall(r'<(?:input type="(?:radio|checkbox)" name="[^"]+"|option) value="([^"]*)"', form))
     assert len(values) > 3
@@ -361,3 +392,23 @@ def test_outline_launch_shows_overview(launcher: Launcher) -> None:
     page = learner.get("/")
     assert page.status_code == 200 and "Fixture outline module" in page.text
     assert "still being written" in page.text
+
+
+def test_the_completion_footer_is_on_learner_pages_only(launcher: Launcher, tool_server) -> None:
+    import requests
+
+    learner = Learner.launch(launcher)
+    assert "Your LMS records your completion." in learner.get("/m/m01/").text
+    for url in (tool_server.url + "/", tool_server.url + "/lti/config", tool_server.url + "/no-such-page",
+                learner.base + "/m/m99/"):
+        page = requests.get(url, timeout=10)
+        assert "Content written for the EMM2.0 curriculum." in page.text, url
+        assert "Your LMS records your completion" not in page.text, url
+
+
+def test_registration_values_include_what_the_readme_lists(tool_server) -> None:
+    import requests
+
+    info = requests.get(tool_server.url + "/lti/config?format=json", timeout=10).json()
+    assert (info["lti_version"], info["public_key_type"]) == ("1.3.0", "JWK_KEYSET")
+    assert info["privacy"] == {"share_name": "always", "share_email": "always", "accept_grades": "always"}

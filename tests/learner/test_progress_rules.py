@@ -121,7 +121,7 @@ def test_completion_by_pages_only(app: Flask, who: tuple[int, int]) -> None:
     sent: list[Any] = []
     with module_completed.connected_to(lambda sender, **kw: sent.append(kw)):
         ids = services.page_ids(module)
-        results = [services.record_page_view(progress, module, page_id) for page_id in ids]
+        results = [services.record_page_read(progress, module, page_id) for page_id in ids]
     assert results == [False] * (len(ids) - 1) + [True]
     assert progress.completed_at is not None and not progress.passed
     assert len(sent) == 1 and sent[0]["attempt"] is None
@@ -140,13 +140,16 @@ def test_pages_and_quiz_needs_both(app: Flask, who: tuple[int, int]) -> None:
     module = m01(app)
     progress = services.get_or_create_progress(*who, module.id)
     ids = services.page_ids(module)
-    for page_id in ids[:-1]:
-        services.record_page_view(progress, module, page_id)
+    for page_id in ids:
+        services.record_page_view(progress, module, page_id)   # opened, not read
     take(progress, module, correct=True)
+    assert progress.completed_at is None and progress.pages_read == []
+    for page_id in ids[:-1]:
+        services.record_page_read(progress, module, page_id)
     assert progress.completed_at is None
-    assert services.record_page_view(progress, module, ids[-1]) is True
-    assert services.record_page_view(progress, module, ids[0]) is False   # already complete
-    assert progress.last_page_id == ids[0]
+    assert services.record_page_read(progress, module, ids[-1]) is True
+    assert services.record_page_read(progress, module, ids[0]) is False   # already complete
+    assert progress.last_page_id == ids[-1]
 
 
 def test_an_outline_module_cannot_be_completed_or_quizzed(app: Flask, who: tuple[int, int]) -> None:
@@ -204,3 +207,48 @@ def test_papers_are_drawn_per_attempt_and_stored(app: Flask, who: tuple[int, int
     papers = [take(progress, module, correct=True).paper for _ in range(3)]
     assert len({str(p["seed"]) for p in papers}) == 3
     assert all(len(p["questions"]) == module.quiz("en").size == 10 for p in papers)
+
+
+def test_a_module_deadline_sets_each_attempts_due_time(app: Flask, who: tuple[int, int]) -> None:
+    from lti_tool.models_base import utcnow
+
+    module = m01(app, deadline_hours=48)
+    progress = services.get_or_create_progress(*who, module.id)
+    attempt = services.open_attempt(progress, module, lang="en", placement_id=None)
+    assert attempt.due_at is not None
+    assert abs((attempt.due_at - attempt.created_at).total_seconds() - 48 * 3600) < 1
+    assert attempt.due_at > utcnow() and not services.is_due(attempt)
+    assert services.open_attempt(progress, m01(app), lang="en", placement_id=None).due_at == attempt.due_at
+
+
+def test_later_attempts_are_drawn_with_the_questions_already_seen(app: Flask, who: tuple[int, int]) -> None:
+    module = m01(app)
+    progress = services.get_or_create_progress(*who, module.id)
+    first = take(progress, module, correct=False)
+    second = services.open_attempt(progress, module, lang="en", placement_id=None)
+    seen = [q["id"] for q in first.paper["questions"]]
+    assert services.seen_questions(progress)[:len(seen)] == seen
+    pool = len(module.quiz("en").questions)
+    fresh = pool - len(seen)   # the second paper takes every question the first did not have, if it can
+    overlap = set(seen) & {q["id"] for q in second.paper["questions"]}
+    assert len(overlap) == max(0, len(seen) - fresh)
+
+
+@pytest.mark.parametrize(("policy", "passed", "left", "shown"), [
+    ("always", False, 2, True),
+    ("after_pass", False, 0, False),
+    ("after_pass", True, 2, True),
+    ("after_last_attempt", False, 2, False),
+    ("after_last_attempt", False, 0, True),
+    ("after_last_attempt", True, 2, True),
+])
+def test_when_result_pages_show_the_right_answers(app: Flask, policy: str, passed: bool, left: int,
+                                                   shown: bool) -> None:
+    from lti_tool.content.schema import ShowAnswers
+    from lti_tool.learner.services import Outline, Steps, answers_shown
+
+    module = m01(app, show_answers=ShowAnswers(policy))
+    row = Progress(passed=passed, attempts_used=3 - left, pages_read=[], pages_seen=[], attempts_granted=0)
+    outline = Outline(module=module, lang="en", pages=[], pages_lang="en", toc=[], progress=row,
+                      steps=Steps(0, 0, True, passed), has_quiz=True, attempts_left=left)
+    assert answers_shown(module, outline) is shown

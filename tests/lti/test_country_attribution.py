@@ -76,6 +76,12 @@ def test_custom_country_messages() -> None:
          "m13 Trafficking in Persons and Migrant Smuggling — submitted, 5/10 (50%), not passed — country not given"),
         (ScoreReport("m16", "Mobility Dimensions of Crises", 7.5, 10, True, True, "VC"),
          "m16 Mobility Dimensions of Crises — completed, 7.5/10 (75%), passed — Saint Vincent and the Grenadines (VC)"),
+        # rounded as every page shows it (15.83 % is 16 %), not truncated
+        (ScoreReport("m01", "The Global Context of Migration", 1.9, 12, False, False, "AG", 70),
+         "m01 The Global Context of Migration — submitted, 1.9/12 (16%), not passed — Antigua and Barbuda (AG)"),
+        # below the pass mark never shows as the pass mark: 69.6 % shows 69 %
+        (ScoreReport("m01", "The Global Context of Migration", 6.96, 10, False, False, "AG", 70),
+         "m01 The Global Context of Migration — submitted, 6.96/10 (69%), not passed — Antigua and Barbuda (AG)"),
     ],
 )
 def test_gradebook_comment(report: ScoreReport, expected: str) -> None:

@@ -113,3 +113,85 @@ def test_stale_paper_is_detected(quiz, pool):
         paper_view(quiz, paper)
     with pytest.raises(StalePaper):
         Paper.from_dict({"version": 99, "seed": 1, "questions": []})
+
+
+# -- the draw: every objective, and new questions first ------------------------------------------
+
+def tagged_pool(make_quiz, single, *, objectives: dict[int, int], untagged: int = 0, draw: int):
+    """A pool with `objectives[o]` questions tagged with objective o (ids `o<o>-<n>`), plus untagged ones."""
+    questions = []
+    for objective, count in objectives.items():
+        for n in range(1, count + 1):
+            questions.append({**single(f"o{objective}-{n}"), "objective": objective})
+    questions += [single(f"u{n}") for n in range(1, untagged + 1)]
+    return make_quiz(questions, draw=draw)
+
+
+def objectives_of(quiz, paper) -> set[int]:
+    return {quiz.question(qid).objective for qid in paper.question_ids} - {None}
+
+
+def test_every_tagged_objective_is_assessed_in_every_attempt(make_quiz, single):
+    # objective 4 has a single question in a pool of 30: drawn at random it would be missed 2/3 of the time
+    quiz = tagged_pool(make_quiz, single, objectives={1: 12, 2: 10, 3: 7, 4: 1}, draw=10)
+    for seed in range(200):
+        paper = draw_paper(quiz, seed)
+        assert objectives_of(quiz, paper) == {1, 2, 3, 4}, seed
+        assert len(set(paper.question_ids)) == 10
+
+
+def test_untagged_questions_fill_the_rest(make_quiz, single):
+    quiz = tagged_pool(make_quiz, single, objectives={1: 1, 2: 1}, untagged=20, draw=5)
+    for seed in range(50):
+        ids = draw_paper(quiz, seed).question_ids
+        assert {"o1-1", "o2-1"} <= set(ids) and len(ids) == 5
+
+
+def test_later_attempts_prefer_questions_not_seen_before(make_quiz, single):
+    quiz = tagged_pool(make_quiz, single, objectives={1: 10, 2: 10, 3: 10}, draw=10)
+    first = draw_paper(quiz, 11)
+    second = draw_paper(quiz, 12, seen=first.question_ids)
+    assert not set(first.question_ids) & set(second.question_ids)
+    assert objectives_of(quiz, second) == {1, 2, 3}
+    third = draw_paper(quiz, 13, seen=first.question_ids + second.question_ids)
+    assert not set(third.question_ids) & (set(first.question_ids) | set(second.question_ids))
+    # the pool has run out of new questions: the fourth attempt repeats, still covering every objective
+    fourth = draw_paper(quiz, 14, seen=[q.id for q in quiz.questions])
+    assert len(fourth.question_ids) == 10 and objectives_of(quiz, fourth) == {1, 2, 3}
+
+
+def test_an_objective_whose_questions_were_all_seen_still_gets_one(make_quiz, single):
+    quiz = tagged_pool(make_quiz, single, objectives={1: 2, 2: 10}, draw=4)
+    paper = draw_paper(quiz, 5, seen=["o1-1", "o1-2"])
+    assert objectives_of(quiz, paper) == {1, 2}
+    assert sum(qid.startswith("o1-") for qid in paper.question_ids) == 1   # only the one it must have
+
+
+def test_the_draw_is_reproducible_from_seed_and_seen(make_quiz, single):
+    quiz = tagged_pool(make_quiz, single, objectives={1: 8, 2: 8}, untagged=4, draw=6)
+    seen = ["o1-1", "o2-3", "u2"]
+    assert draw_paper(quiz, 77, seen=seen) == draw_paper(quiz, 77, seen=list(reversed(seen)))
+    assert draw_paper(quiz, 77) != draw_paper(quiz, 77, seen=draw_paper(quiz, 77).question_ids)
+
+
+def test_more_objectives_than_questions_drawn_takes_one_question_each_from_some(make_quiz, single):
+    quiz = tagged_pool(make_quiz, single, objectives={o: 2 for o in range(1, 7)}, draw=4)
+    for seed in range(20):
+        paper = draw_paper(quiz, seed)
+        assert len(objectives_of(quiz, paper)) == 4
+
+
+def test_saved_answers_go_back_into_the_form_they_came_from(quiz):
+    """form_values is parse_answers backwards, for every question type (saved answers shown again)."""
+    from learner_helpers import answer_fields
+    from werkzeug.datastructures import MultiDict
+
+    from lti_tool.quizzes.engine import form_values, parse_answers
+
+    for seed in range(5):
+        paper = draw_paper(quiz, seed)
+        for correct in (True, False):
+            fields = answer_fields(quiz, paper, correct=correct, skip=2)
+            answers = parse_answers(quiz, paper, MultiDict(fields))
+            assert sorted(form_values(paper, answers)) == sorted(fields)
+            assert parse_answers(quiz, paper, MultiDict(form_values(paper, answers))) == answers

@@ -1,8 +1,8 @@
-"""course_module (modules placed through Deep Linking, the facilitator's quiz gate and time limit);
+"""course_module (the facilitator's quiz gate and time limit per course and module);
 progress.location (where a learner was last active, for session mode)
 
 Revision ID: 0006_facilitator
-Revises: 0006_security
+Revises: 0007_learner
 Create Date: 2026-12-06 10:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import lti_tool.models_base
 
 revision = '0006_facilitator'
-down_revision = '0006_security'
+down_revision = '0007_learner'
 branch_labels = None
 depends_on = None
 
@@ -23,8 +23,6 @@ def upgrade():
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('course_id', sa.Integer(), nullable=False),
         sa.Column('module_id', sa.String(length=32), nullable=False),
-        sa.Column('deep_linked_at', lti_tool.models_base.UTCDateTime(), nullable=True),
-        sa.Column('country', sa.String(length=2), nullable=True),
         sa.Column('quiz_closed', sa.Boolean(), nullable=False),
         sa.Column('time_limit_minutes', sa.Integer(), nullable=True),
         sa.Column('extra_minutes', sa.Integer(), nullable=False),
