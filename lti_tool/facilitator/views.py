@@ -122,11 +122,11 @@ def learner_attempt(participant_id: int, attempt_id: int) -> str:
     course = _course()
     found = find_learner_attempt(course.id, participant_id, attempt_id)
     module = _module(found.module_id)
-    from ..learner.services import percent_display, review
+    from ..learner.services import review, shown_percent
 
     lang = current().locale
     return render_template("facilitator/attempt.html", found=found, module=module, lang=lang, course=course,
-                           percent=percent_display(found.attempt.percent),
+                           percent=shown_percent(found.attempt.percent, found.attempt.pass_mark),
                            review=review(module, found.attempt, lang))
 
 
