@@ -35,7 +35,7 @@ def test_the_panel_follows_a_learner_from_page_2_to_page_3(browser: Browser, app
         reader = learner_context.new_page()
         reader.goto(mover.base + f"/m/m01/p/{ids[1]}")
         expect(panel).to_contain_text("Maya Mover page 2 of 5", timeout=5000)
-        reader.locator("a[rel=next]").click()
+        reader.locator("button.pager-next").click()   # "Next" at the page's end: read, then page 3
         reader.wait_for_url(re.compile(f"/p/{ids[2]}$"))
         # no reload on the facilitator's side: the panel redraws itself within 5 seconds
         expect(panel).to_contain_text("Maya Mover page 3 of 5", timeout=5000)
