@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
+from flask import Flask
+from learner_helpers import Learner
 
 
 def browse_launch(demo_lms, user: str, placement: str | None = None, **kwargs) -> requests.Response:
@@ -23,3 +25,21 @@ def browse_launch(demo_lms, user: str, placement: str | None = None, **kwargs) -
                              allow_redirects=False, timeout=10)
     assert launched.status_code == 303, launched.text[:500]
     return requests.get(urljoin(launched.url, launched.headers["Location"]), timeout=10)
+
+
+def learner_from(page: requests.Response, tool_url: str) -> Learner:
+    """The learner a launched page belongs to (its launch reference is in the URL)."""
+    return Learner(base=f"{tool_url}/l/{urlsplit(page.url).path.split('/')[2]}", tool_url=tool_url)
+
+
+def drain(app: Flask) -> None:
+    """Deliver every score owed, as a grade worker would, until nothing is left to do."""
+    from lti_tool.grades import tokens
+    from lti_tool.grades.worker import GradeWorker, RetryPolicy
+
+    tokens.reset_memory()
+    worker = GradeWorker(app, policy=RetryPolicy(0.01, 0.05))
+    for _ in range(50):
+        outcome = worker.run_once()
+        if not (outcome.delivered + outcome.retried + outcome.failed):
+            return

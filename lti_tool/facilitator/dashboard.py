@@ -43,6 +43,8 @@ class Cell:
     best_percent: int | None = None
     passed: bool = False
     delivery: Delivery | None = None
+    #: the language the module was completed in (None until completed, or not recorded)
+    language: str | None = None
 
 
 @dataclass(slots=True)
@@ -123,12 +125,17 @@ def build_dashboard(course: Course, catalogue: Any, roster: Roster, *, details_f
         cell.best_percent = int(best) if best is not None else None
         cell.passed = bool(passed)
 
-    for pid, country in db.session.execute(
-            select(Completion.participant_id, Completion.country)
-            .where(Completion.course_id == course.id, Completion.country.is_not(None))
+    for pid, module_id, country, language in db.session.execute(
+            select(Completion.participant_id, Completion.module_id, Completion.country, Completion.language)
+            .where(Completion.course_id == course.id)
             .order_by(Completion.completed_at)):
-        if pid in rows:
-            rows[pid].country = country  # the country the latest completion counted for
+        row, index = rows.get(pid), column.get(module_id)
+        if row is None:
+            continue
+        if country is not None:
+            row.country = country  # the country the latest completion counted for
+        if index is not None:
+            row.cells[index].language = language
 
     latest = (select(func.max(GradeDelivery.id)).join(Placement, Placement.id == GradeDelivery.placement_id)
               .where(Placement.course_id == course.id, GradeDelivery.status != DeliveryStatus.SUPERSEDED)
@@ -205,13 +212,13 @@ def dashboard_csv(dashboard: Dashboard) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["name", "email", "country", "country_name", "agency", "module", "status", "pages_seen",
-                     "pages_total", "best_percent", "passed", "grade_delivery"])
+                     "pages_total", "best_percent", "passed", "grade_delivery", "language"])
     for row in dashboard.rows:
         for module, cell in zip(dashboard.modules, row.cells):
             writer.writerow([
                 row.name, row.email, row.country or "", country_name(row.country) if row.country else "",
                 row.agency or "", module.id, cell.state, cell.pages_seen, cell.pages_total,
                 "" if cell.best_percent is None else cell.best_percent, "yes" if cell.passed else "no",
-                cell.delivery.status if cell.delivery else "",
+                cell.delivery.status if cell.delivery else "", cell.language or "",
             ])
     return out.getvalue()

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..attribution import Attribution, attribute
+from ..courses.language import quiz_language, taken_in
 from ..courses.models import Completion, Course, Enrolment, Participant, Placement
 from ..extensions import db
 from ..signals import attempt_scored, module_completed
@@ -52,6 +53,7 @@ def _owe(progress: Any, module: Any, attempt: Any) -> None:
         points=counted.points or 0, max_points=counted.max_points or 0,
         completed=progress.completed_at is not None, passed=bool(counted.passed),
         country=attribution_for(placement, participant).country,
+        language=quiz_language(module, counted),
     ))
 
 
@@ -75,7 +77,7 @@ def on_module_completed(sender: Any, *, progress: Any, module: Any, attempt: Any
             placement_id=placement.id if placement else None, module_id=module.id,
             country=who.country, country_source=who.source, agency=who.agency,
             percent=int(progress.best_percent) if progress.best_percent is not None else None,
-            passed=bool(progress.passed),
+            passed=bool(progress.passed), language=taken_in(module, latest, participant),
         ))
         db.session.flush()
         log.info("completion: participant %s module %s country %s (%s)", participant.id, module.id,
