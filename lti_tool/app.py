@@ -13,6 +13,7 @@ from .config import Settings
 from .errors import EmmError
 from .extensions import babel, db, migrate
 from .runtime import build_runtime
+from .sessions import NoSession
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         instance_relative_config=True,
     )
     app.config.update(settings.flask_config())
+    app.session_interface = NoSession()
     register_extensions(app, settings)
     register_blueprints(app)
-    register_front(app)
     register_request_hooks(app)
     register_signals()
     register_error_handlers(app)
@@ -83,13 +84,6 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
-def register_front(app: Flask) -> None:
-    """Logins and launches are served by a WSGI front before Flask (lti/front.py says why)."""
-    from .lti.front import install
-
-    install(app)
-
-
 def register_signals() -> None:
     from .grades.receivers import connect
 
@@ -103,10 +97,10 @@ def register_request_hooks(app: Flask) -> None:
     def _commit(response: Response) -> Response:
         # one transaction per request: services only flush; success commits, errors roll back
         if not db.session.registry.has():
-            return response  # the request never opened a session (a login, a launch): none to create
+            return response  # the request never used the database (a login): no session to create
         session = db.session()
         if not session.in_transaction():
-            return response  # nothing was read or written (a login, a cached page)
+            return response  # nothing was read or written
         if response.status_code < 400:
             session.commit()
         else:

@@ -1,7 +1,8 @@
-"""Which country (and agency) a completion counts for — design.md section 4.
+"""Which country (and agency) a completion counts for.
 
 First that applies: the activity's custom `country` → the LMS profile country (custom
-`person_country`, which Moodle fills from `$Person.address.country`) → the learner's own answer.
+`person_country`, which Moodle fills from `$Person.address.country`; kept per enrolment, so one
+course's custom parameters never change another's) → the learner's own answer.
 Empty values and unsubstituted variables (`$Person.address.country` sent back literally) mean
 "unknown"; a value that is not an ISO 3166-1 alpha-2 code is refused and never stored.
 """

@@ -10,7 +10,6 @@ from flask import Flask, current_app
 from .config import Settings
 from .lti.keysets import PlatformKeySets
 from .lti.launch_ref import LaunchRefs
-from .lti.tool_conf import DbToolConf
 from .state_store import StateStore, open_state_store
 
 USER_AGENT = "emm-lti/0.1 (+LTI 1.3 tool)"
@@ -22,7 +21,6 @@ class Runtime:
     state_store: StateStore
     keysets: PlatformKeySets
     refs: LaunchRefs
-    tool_conf: DbToolConf
     http: requests.Session
     catalogue: Any
 
@@ -36,7 +34,6 @@ def build_runtime(settings: Settings, catalogue: Any) -> Runtime:
         state_store=open_state_store(settings.cache_url),
         keysets=PlatformKeySets(http, settings.keyset_refetch_interval),
         refs=LaunchRefs(settings.secret_key, settings.launch_ttl),
-        tool_conf=DbToolConf(),
         http=http,
         catalogue=catalogue,
     )

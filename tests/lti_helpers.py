@@ -123,17 +123,12 @@ class FakePlatform:
 
     def claims(self, nonce: str, fixture: str = "02_id_token_student_resource_link.json", **overrides: Any) -> dict[str, Any]:
         """Claims shaped exactly like a captured Moodle launch, re-addressed to this platform."""
-        claims = copy.deepcopy(moodle_fixture(fixture)["claims"])
         now = int(time.time())
-        claims.update({"iss": self.issuer, "aud": self.client_id, "nonce": nonce, "iat": now, "exp": now + 60})
-        claims["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] = self.deployment_id
-        claims["https://purl.imsglobal.org/spec/lti/claim/target_link_uri"] = self.tool_url + "/lti/launch"
-        for key, value in overrides.items():
-            if value is DROP:
-                claims.pop(key, None)
-            else:
-                claims[key] = value
-        return claims
+        return fixture_claims(fixture, **{
+            "iss": self.issuer, "aud": self.client_id, "nonce": nonce, "iat": now, "exp": now + 60,
+            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": self.deployment_id,
+            "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": self.tool_url + "/lti/launch",
+            **overrides})
 
     def sign(self, claims: dict[str, Any], *, key: Any = None, kid: str | None = None,
              alg: str = "RS256", headers: dict[str, Any] | None = None) -> str:
@@ -144,6 +139,23 @@ class FakePlatform:
 
 
 DROP = object()
+
+
+def fixture_claims(fixture: str, **overrides: Any) -> dict[str, Any]:
+    """A captured Moodle launch's claims with some changed; a claim given as DROP is left out."""
+    claims = copy.deepcopy(moodle_fixture(fixture)["claims"])
+    for key, value in overrides.items():
+        if value is DROP:
+            claims.pop(key, None)
+        else:
+            claims[key] = value
+    return claims
+
+
+def launch_base(response: requests.Response) -> str:
+    """`/l/<ref>` of an accepted launch (its 303 names the page the launch lands on, under that prefix)."""
+    assert response.status_code == 303, response.text[:500]
+    return "/l/" + urlsplit(response.headers["Location"]).path.split("/")[2]
 
 
 class Launcher:

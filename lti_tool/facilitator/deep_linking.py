@@ -11,7 +11,7 @@ from pylti1p3.lineitem import LineItem
 from ..errors import BadRequest
 from ..lti.claims import Claim
 from ..lti.models import Launch
-from ..lti.tool_conf import registration_for
+from ..lti.pylti import registration_for
 
 #: tag on every line item we create, so reports can find the curriculum's columns
 LINEITEM_TAG = "emm2"

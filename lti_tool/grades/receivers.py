@@ -15,12 +15,15 @@ from .services import ScoreReport, queue_score
 log = logging.getLogger(__name__)
 
 
-def attribution_for(placement: Placement | None, participant: Participant) -> Attribution:
+def attribution_for(placement: Placement | None, participant: Participant, course_id: int) -> Attribution:
+    """Country and agency of a completion in one course: what the LMS said in that course comes first."""
+    enrolment = db.session.scalar(select(Enrolment).where(
+        Enrolment.course_id == course_id, Enrolment.participant_id == participant.id))
     return attribute(
         activity_country=placement.country if placement else None,
-        profile_country=participant.profile_country,
+        profile_country=enrolment.profile_country if enrolment else None,
         chosen_country=participant.chosen_country,
-        agency=participant.agency,
+        agency=(enrolment.agency if enrolment else None) or participant.agency,
     )
 
 
@@ -51,7 +54,7 @@ def _owe(progress: Any, module: Any, attempt: Any) -> None:
         module_id=module.id, module_title=module.title("en").text,
         points=counted.points or 0, max_points=counted.max_points or 0,
         completed=progress.completed_at is not None, passed=bool(counted.passed),
-        country=attribution_for(placement, participant).country,
+        country=attribution_for(placement, participant, course.id).country,
     ))
 
 
@@ -65,7 +68,7 @@ def on_module_completed(sender: Any, *, progress: Any, module: Any, attempt: Any
                             key=lambda a: a.submitted_at, default=None)
     placement = latest.placement if latest is not None else None
     participant = db.session.get(Participant, progress.participant_id)
-    who = attribution_for(placement, participant)
+    who = attribution_for(placement, participant, progress.course_id)
     exists = db.session.scalar(select(Completion.id).where(
         Completion.course_id == progress.course_id, Completion.participant_id == participant.id,
         Completion.module_id == module.id))

@@ -11,12 +11,17 @@ from typing import Any
 from fractions import Fraction
 from urllib.parse import urlsplit
 
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ..content import Module, Page, QuestionType, Section
 from ..countries import normalize_country
+from ..courses.models import Enrolment
 from ..extensions import db
+from ..lti.current import CurrentLaunch
+from ..lti.roles import Access
 from ..models_base import utcnow
 from ..content.schema import DEFAULT_LANG
 from ..progress import services as progress_services
@@ -254,12 +259,38 @@ def answer_problem(exc: AnswerError) -> str:
     return _("The form: %(problem)s", problem=problem)
 
 
+def landing_url(launch: CurrentLaunch, catalogue: Any) -> str | None:
+    """Where a launch belongs: the deep linking picker, its module (after the country question when
+    it is needed) or, for staff, the module list; None when there is nothing to show a learner.
+
+    The launch redirects straight here and the learner home (`/l/<ref>/`) does too, so both decide
+    alike and a learner's browser makes one request fewer after the launch.
+    """
+    ref = launch.ref
+    if launch.is_deep_link:
+        return url_for("facilitator.deep_link", ref=ref)
+    placement = launch.launch.placement
+    module_id = placement.module_id if placement else None
+    module = catalogue.get(module_id) if module_id else None
+    if module is not None:
+        target = url_for("learner.module", ref=ref, module_id=module.id)
+        if launch.access == Access.LEARNER and needs_country_question(launch.launch):
+            return url_for("learner.about_you", ref=ref, next=target)
+        return target
+    if launch.access >= Access.FACILITATOR:
+        return url_for("facilitator.catalogue", ref=ref, unknown=module_id or "")
+    return None
+
+
 def needs_country_question(launch: Any) -> bool:
-    """Ask once, and only when neither the activity nor the LMS profile gives a country."""
+    """Ask once, and only when neither the activity nor the LMS profile (in this course) gives a country."""
     participant, placement = launch.participant, launch.placement
     if participant is None or participant.country_asked_at is not None or participant.chosen_country:
         return False
-    return not (placement is not None and placement.country) and not participant.profile_country
+    if placement is not None and placement.country:
+        return False
+    return not db.session.scalar(select(Enrolment.profile_country).where(
+        Enrolment.course_id == launch.course_id, Enrolment.participant_id == participant.id))
 
 
 def save_about_you(participant: Any, country: str | None, agency: str | None) -> None:

@@ -1,29 +1,21 @@
-"""The launch once its state is found and bound to this browser: consume it, validate, record."""
+"""The launch once its state is taken and bound to this browser: validate, record, hand out a reference."""
 from __future__ import annotations
 
-from typing import Mapping
-
-from pylti1p3.contrib.flask import FlaskRequest
-
+from ..extensions import db
+from ..models_base import utcnow
 from ..runtime import Runtime
-from .records import record_launch
-from .validation import EmmMessageLaunch, LoginState
+from .login import LoginState
+from .records import LaunchFacts, write_launch
+from .validation import validate_launch
 
 
-def complete_launch(
-    rt: Runtime, login_state: LoginState, form: Mapping[str, str], cookies: Mapping[str, str],
-    *, is_secure: bool,
-) -> str:
+def complete_launch(rt: Runtime, login_state: LoginState, id_token: str) -> str:
     """Validate the id_token against its login state, write the launch's rows; return its reference.
 
-    The caller has taken (popped) the state, so of two posts of the same launch only one gets this
-    far. The rows are committed in a transaction of their own: SQLite's single writer lock is held
-    for the six statements only.
+    The caller has taken the state, so of two posts of the same launch only one gets this far. The
+    rows are written in the request's transaction: a refusal after this point rolls them back.
     """
-    message = EmmMessageLaunch(
-        FlaskRequest(request_data=form, cookies=cookies, session={}, request_is_secure=is_secure),
-        rt.tool_conf, login_state=login_state, keysets=rt.keysets, settings=rt.settings,
-        requests_session=rt.http,
-    ).validate()
-    launch_id = record_launch(message.claims, message.platform.id, message.deployment, rt.settings)
-    return rt.refs.issue(launch_id)
+    valid = validate_launch(id_token, login_state, keysets=rt.keysets, settings=rt.settings)
+    facts = LaunchFacts.from_claims(valid.claims, platform_id=valid.platform.id,
+                                    deployment_id=valid.deployment_id, settings=rt.settings, now=utcnow())
+    return rt.refs.issue(write_launch(db.session, facts))

@@ -1,0 +1,103 @@
+"""Login and launch are ordinary Flask views: every request hook an operator adds sees them.
+
+Rate limiting, audit logs, request ids or tracing added through Flask must not miss the two most
+security-sensitive endpoints. A fresh app (on the suite's database and state store) gets its hooks
+before it serves anything, as a deployment's would.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask, Response, request
+from sqlalchemy import func, select
+
+from lti_helpers import FakePlatform, KeyServer, Launcher, LiveServer
+from lti_tool.app import create_app
+from lti_tool.config import Settings
+from lti_tool.extensions import db
+from lti_tool.lti.models import Launch
+
+
+@pytest.fixture
+def hooked(settings: Settings, app: Flask) -> Iterator[tuple[Flask, LiveServer, list[tuple]]]:
+    """A second tool app with a before_request and an after_request hook, served on loopback."""
+    tool = create_app(settings)
+    seen: list[tuple] = []
+
+    @tool.before_request
+    def _before() -> None:
+        seen.append(("before", request.endpoint, request.method))
+
+    @tool.after_request
+    def _after(response: Response) -> Response:
+        seen.append(("after", request.endpoint, response.status_code))
+        return response
+
+    server = LiveServer(tool)
+    yield tool, server, seen
+    server.stop()
+    with tool.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _registered(app: Flask, key_server: KeyServer, tool_url: str) -> FakePlatform:
+    from lti_tool.platforms.services import PlatformSpec, register_platform
+
+    platform = FakePlatform(key_server, tool_url)
+    with app.app_context():
+        register_platform(PlatformSpec.build(**platform.registration()))
+        db.session.commit()
+    return platform
+
+
+def test_request_hooks_see_the_login_and_the_launch(hooked, key_server: KeyServer) -> None:
+    tool, server, seen = hooked
+    launcher = Launcher(server.url, _registered(tool, key_server, server.url))
+    login = launcher.login()
+    assert login.response.status_code == 302
+    token = launcher.platform.sign(launcher.platform.claims(login.nonce))
+    assert launcher.post_launch(token, login.state, login.cookies).status_code == 303
+    assert seen == [("before", "lti.login", "POST"), ("after", "lti.login", 302),
+                    ("before", "lti.launch", "POST"), ("after", "lti.launch", 303)]
+
+
+def test_hooks_see_refused_logins_and_launches_too(hooked, key_server: KeyServer) -> None:
+    tool, server, seen = hooked
+    launcher = Launcher(server.url, _registered(tool, key_server, server.url))
+    refused_login = launcher.login(client_id="nobody-registered-this")
+    assert refused_login.response.status_code == 400
+    login = launcher.login()
+    forged = launcher.platform.sign(launcher.platform.claims("n-not-the-one-we-sent"))
+    with tool.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Launch))
+    assert launcher.post_launch(forged, login.state, login.cookies).status_code == 400
+    assert ("after", "lti.login", 400) in seen and ("after", "lti.launch", 400) in seen
+    with tool.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Launch)) == before
+
+
+def test_the_state_cookie_is_set_and_dropped_by_werkzeug(launcher: Launcher, platform: FakePlatform) -> None:
+    """SameSite=None, Secure and Partitioned: the only cookie a browser keeps inside an LMS frame."""
+    login = launcher.login()
+    header = login.response.headers["Set-Cookie"]
+    attributes = {part.strip().split("=")[0].lower() for part in header.split(";")[1:]}
+    assert attributes == {"expires", "max-age", "path", "secure", "httponly", "samesite", "partitioned"}
+    assert "Path=/lti/" in header and "SameSite=None" in header
+    token = platform.sign(platform.claims(login.nonce))
+    launched = launcher.post_launch(token, login.state, login.cookies)
+    assert launched.status_code == 303
+    removal = launched.headers["Set-Cookie"]
+    assert removal.startswith(next(iter(login.cookies)) + "=;") and "Max-Age=0" in removal
+    assert "Partitioned" in removal and "Path=/lti/" in removal
+
+
+def test_the_tool_keeps_no_cookie_session(app: Flask) -> None:
+    """flask.session is never used: no request reads a session cookie, and writing to it fails at once."""
+    from flask import session
+
+    with app.test_request_context("/lti/login", headers={"Cookie": "session=anything"}):
+        assert not session
+        with pytest.raises(RuntimeError):
+            session["launch"] = "x"
