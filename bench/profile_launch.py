@@ -159,6 +159,8 @@ def ours_steps(timers: StepTimers, tool: InProcessTool) -> Callable[[], list[str
     for method in ("put", "get", "pop"):
         timers.wrap(FileStateStore, method, f"state store: FileStateStore.{method}")
     timers.wrap(LaunchRefs, "issue", "launch: LaunchRefs.issue (signed launch reference)")
+    timers.wrap(launching.CompletedLaunch, "landing_url", "launch: landing_url (where the launch lands: no query)")
+    timers.wrap(lti_views, "complete_launch", "launch: complete_launch (validate, facts, write, reference)")
     timers.wrap(Session, "commit", "all: Session.commit (after_request)")
     timers.wrap(learner_views, "render_template", "page: render_template (learner views)")
     timers.wrap(tool.app, "wsgi_app", "all: whole request in Flask (wsgi_app)")

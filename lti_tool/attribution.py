@@ -51,3 +51,10 @@ def attribute(*, activity_country: str | None, profile_country: str | None, chos
         if code:
             return Attribution(code, source, agency)
     return Attribution(None, None, agency)
+
+
+def asks_country(*, asked: bool, chosen_country: str | None, activity_country: str | None,
+                 profile_country: str | None) -> bool:
+    """Ask the learner for their country once, and only when neither the activity nor the LMS
+    profile (in this course) gives one."""
+    return not (asked or chosen_country or activity_country or profile_country)

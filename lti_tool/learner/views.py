@@ -72,11 +72,14 @@ def _placement_for(module: Module) -> int | None:
 def home() -> Response | tuple[str, int]:
     """Send each launch where it belongs (services.landing_url), or say there is no module to show."""
     launch = current()
-    target = services.landing_url(launch, runtime().catalogue)
+    placement = launch.launch.placement
+    module_id = placement.module_id if placement else None
+    target = services.landing_url(launch.ref, deep_link=launch.is_deep_link, access=launch.access,
+                                  module_id=module_id, catalogue=runtime().catalogue,
+                                  asks_country=lambda: services.needs_country_question(launch.launch))
     if target is not None:
         return redirect(target)
-    placement = launch.launch.placement
-    return render_template("learner/no_module.html", module_id=placement.module_id if placement else None), 404
+    return render_template("learner/no_module.html", module_id=module_id), 404
 
 
 @bp.get("/m/<module_id>/")

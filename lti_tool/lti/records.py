@@ -168,8 +168,21 @@ class LaunchFacts:
         )
 
 
-def write_launch(session: Session, facts: LaunchFacts) -> str:
-    """Write the launch's rows in the session's transaction (the request's hook commits); return the launch id.
+@dataclass(frozen=True)
+class RecordedLaunch:
+    """What writing the launch's rows gave back: its id, and what the rows say about the person's
+    country (read by the same statements' RETURNING, so choosing where the launch lands costs no query)."""
+
+    launch_id: str
+    #: the person was asked for their country before (they answered it, or chose not to)
+    country_asked: bool
+    chosen_country: str | None
+    #: the LMS profile country this course's launches gave (enrolment), None when none did
+    profile_country: str | None
+
+
+def write_launch(session: Session, facts: LaunchFacts) -> RecordedLaunch:
+    """Write the launch's rows in the session's transaction (the request's hook commits).
 
     The used nonce goes first: its unique index turns a replayed id_token into a refusal before
     anything else is written.
@@ -183,15 +196,15 @@ def write_launch(session: Session, facts: LaunchFacts) -> str:
         raise LaunchError("This launch was already used (its nonce was seen before). Launch again from the LMS.")
 
     now, person = facts.now, facts.person
-    participant_id = _upsert(session, dialect, Participant, {
+    participant_id, asked_at, chosen_country = _upsert(session, dialect, Participant, {
         "platform_id": facts.platform_id, "sub": person.sub, "name": person.name, "email": person.email,
         "created_at": now, "last_seen_at": now,
-    }, ("platform_id", "sub"), ("name", "email", "last_seen_at"))
+    }, ("platform_id", "sub"), ("name", "email", "last_seen_at"), ("id", "country_asked_at", "chosen_country"))
 
-    course_id = placement_id = None
+    course_id = placement_id = profile_country = None
     if facts.course is not None:
         course = facts.course
-        course_id = _upsert(session, dialect, Course, {
+        (course_id,) = _upsert(session, dialect, Course, {
             "platform_id": facts.platform_id, "deployment_id": facts.deployment_id, "context_id": course.context_id,
             "link_deployment_id": course.link_deployment_id, "resource_link_id": course.resource_link_id,
             "label": course.label, "title": course.title, "memberships_url": course.memberships_url,
@@ -205,14 +218,15 @@ def write_launch(session: Session, facts: LaunchFacts) -> str:
             enrolment["profile_country"] = person.profile_country
         if person.agency:
             enrolment["agency"] = person.agency
-        _upsert(session, dialect, Enrolment, enrolment, ("course_id", "participant_id"),
-                tuple(k for k in enrolment if k not in ("course_id", "participant_id")))
+        (profile_country,) = _upsert(session, dialect, Enrolment, enrolment, ("course_id", "participant_id"),
+                                     tuple(k for k in enrolment if k not in ("course_id", "participant_id")),
+                                     ("profile_country",))
         if facts.placement is not None:
             placement = facts.placement
             # keep a line item we found or created ourselves when the launch names none
             updates = ("title", "module_id", "country", "updated_at") + (
                 ("lineitem_url",) if placement.lineitem_url else ())
-            placement_id = _upsert(session, dialect, Placement, {
+            (placement_id,) = _upsert(session, dialect, Placement, {
                 "course_id": course_id, "resource_link_id": placement.resource_link_id, "title": placement.title,
                 "module_id": placement.module_id, "country": placement.country,
                 "lineitem_url": placement.lineitem_url, "created_at": now, "updated_at": now,
@@ -226,13 +240,14 @@ def write_launch(session: Session, facts: LaunchFacts) -> str:
     })
     log.info("launch %s accepted: platform %s course %s placement %s participant %s as %s",
              facts.launch_id, facts.platform_id, course_id, placement_id, participant_id, facts.access.label)
-    return facts.launch_id
+    return RecordedLaunch(facts.launch_id, country_asked=asked_at is not None, chosen_country=chosen_country,
+                          profile_country=profile_country)
 
 
 def _upsert(session: Session, dialect: str, model: Any, values: dict[str, Any], key: tuple[str, ...],
-            update: tuple[str, ...]) -> int:
-    """The row's id, new or existing: INSERT … ON CONFLICT (key) DO UPDATE SET update … RETURNING id."""
-    return session.execute(_upsert_statement(dialect, model.__table__, key, update), values).scalar_one()
+            update: tuple[str, ...], returning: tuple[str, ...] = ("id",)) -> Any:
+    """INSERT … ON CONFLICT (key) DO UPDATE SET update … RETURNING returning: the row, new or existing."""
+    return session.execute(_upsert_statement(dialect, model.__table__, key, update, returning), values).one()
 
 
 _INSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
@@ -250,11 +265,12 @@ def _insert_new(dialect: str, table: Table) -> Executable:
 
 
 @functools.cache
-def _upsert_statement(dialect: str, table: Table, key: tuple[str, ...], update: tuple[str, ...]) -> Executable:
+def _upsert_statement(dialect: str, table: Table, key: tuple[str, ...], update: tuple[str, ...],
+                      returning: tuple[str, ...]) -> Executable:
     statement = _INSERTS[dialect](table)
     statement = statement.on_conflict_do_update(
         index_elements=list(key), set_={name: statement.excluded[name] for name in update})
-    return statement.returning(table.c.id)
+    return statement.returning(*(table.c[name] for name in returning))
 
 
 def _text(value: Any, limit: int) -> str:

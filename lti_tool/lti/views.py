@@ -9,11 +9,9 @@ from flask import Blueprint, Response, current_app, g, jsonify, redirect, render
 
 from ..errors import LaunchError
 from ..keys.services import public_jwks
-from ..learner.services import landing_url
 from ..runtime import runtime
 from ..platforms.directory import directory
 from ..platforms.registration import register_dynamically
-from .current import load_launch
 from .launching import complete_launch
 from .login import (
     STATE_COOKIE_PATH, LoginState, begin_login, is_http_origin, origin_of, peek_state, relaunch_params,
@@ -109,10 +107,9 @@ def launch() -> Response:
             return _unbound_launch(login_state, id_token)
         if take_state(rt.state_store, state) is None:  # a second post of this launch got here first
             raise LaunchError("This launch was already used. Launch the activity again from the LMS.")
-    ref = complete_launch(rt, login_state, id_token)
+    done = complete_launch(rt, login_state, id_token)
     # straight to where the learner home would send this launch: one request fewer for the learner
-    landing = landing_url(load_launch(ref), rt.catalogue) or url_for("learner.home", ref=ref)
-    response = redirect(landing, code=303)
+    response = redirect(done.landing_url(rt.catalogue), code=303)
     response.delete_cookie(state_cookie_name(state), **_STATE_COOKIE)
     return response
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import requests
 from flask import Flask, Response, request
 from sqlalchemy import func, select
 
-from lti_helpers import FakePlatform, KeyServer, Launcher, LiveServer
+from lti_helpers import FakePlatform, KeyServer, Launcher, LiveServer, launch_base
 from lti_tool.app import create_app
 from lti_tool.config import Settings
 from lti_tool.extensions import db
 from lti_tool.lti.models import Launch
+
+CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 
 
 @pytest.fixture
@@ -101,3 +104,23 @@ def test_the_tool_keeps_no_cookie_session(app: Flask) -> None:
         assert not session
         with pytest.raises(RuntimeError):
             session["launch"] = "x"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "custom", "lands_on"),
+    [
+        ("02_id_token_student_resource_link.json", {"module": "m04", "country": "GD"}, "/m/m04/"),
+        ("02_id_token_student_resource_link.json", {"module": "m04", "person_country": ""}, "/about-you?next="),
+        ("03_id_token_teacher_resource_link.json", {"module": "m99"}, "/facilitator/modules?unknown=m99"),
+        ("07_id_token_deep_linking_request.json", None, "/facilitator/deep-link"),
+    ],
+    ids=["module", "country-question", "staff-unknown-module", "deep-linking"],
+)
+def test_a_launch_lands_where_the_learner_home_sends_it(launcher: Launcher, fixture: str, custom: dict | None,
+                                                       lands_on: str) -> None:
+    """The launch's 303 goes straight to its page; the home, opened later, decides the same way."""
+    launched = launcher.launch(fixture, **({CUSTOM: custom} if custom else {}))
+    base = launch_base(launched)
+    assert launched.headers["Location"].startswith(base + lands_on)
+    home = requests.get(launcher.tool_url + base + "/", allow_redirects=False, timeout=10)
+    assert home.status_code == 302 and home.headers["Location"] == launched.headers["Location"]
