@@ -124,3 +124,74 @@ def test_a_launch_lands_where_the_learner_home_sends_it(launcher: Launcher, fixt
     assert launched.headers["Location"].startswith(base + lands_on)
     home = requests.get(launcher.tool_url + base + "/", allow_redirects=False, timeout=10)
     assert home.status_code == 302 and home.headers["Location"] == launched.headers["Location"]
+
+
+# -- the requests themselves: any body Flask reads, one place that names what is wrong --------------
+
+def login_form(launcher: Launcher) -> dict[str, str]:
+    platform = launcher.platform
+    return {"iss": platform.issuer, "login_hint": "4", "target_link_uri": launcher.tool_url + "/lti/launch",
+            "client_id": platform.client_id, "lti_deployment_id": platform.deployment_id}
+
+
+@pytest.mark.parametrize("encode", ["query", "urlencoded", "multipart", "chunked"])
+def test_a_login_is_read_however_it_is_sent(launcher: Launcher, encode: str) -> None:
+    form, url = login_form(launcher), launcher.tool_url + "/lti/login"
+    if encode == "query":
+        response = requests.get(url, params=form, allow_redirects=False, timeout=10)
+    elif encode == "urlencoded":
+        response = requests.post(url, data=form, allow_redirects=False, timeout=10)
+    elif encode == "multipart":
+        response = requests.post(url, files={k: (None, v) for k, v in form.items()}, allow_redirects=False,
+                                 timeout=10)
+    else:  # no Content-Length: Flask reads the body as it comes
+        body = "&".join(f"{k}={requests.utils.quote(v, safe='')}" for k, v in form.items()).encode()
+        response = requests.post(url, data=iter([body]), allow_redirects=False, timeout=10,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 302
+    assert "state=" in response.headers["Location"] and "Partitioned" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("path", ["/lti/login", "/lti/launch"])
+def test_an_oversized_body_is_refused_by_name(launcher: Launcher, path: str) -> None:
+    response = requests.post(launcher.tool_url + path, data={"id_token": "x" * (300 * 1024)},
+                             allow_redirects=False, timeout=10)
+    assert response.status_code == 413
+    assert "Traceback" not in response.text
+
+
+def test_a_bad_login_is_named_on_the_apps_error_page(launcher: Launcher) -> None:
+    form = {**login_form(launcher), "client_id": "nobody-registered-this"}
+    response = requests.post(launcher.tool_url + "/lti/login", data=form, allow_redirects=False, timeout=10)
+    assert response.status_code == 400
+    assert "nobody-registered-this" in response.text
+    assert "frame-ancestors" in response.headers["Content-Security-Policy"]
+
+
+def test_a_launch_is_read_from_its_body_only(launcher: Launcher, platform: FakePlatform) -> None:
+    """A state in the query string does not stand in for the form's."""
+    login = launcher.login()
+    token = platform.sign(platform.claims(login.nonce))
+    response = requests.post(launcher.tool_url + "/lti/launch", params={"state": login.state},
+                             data={"id_token": token}, cookies=login.cookies, allow_redirects=False, timeout=10)
+    assert response.status_code == 400
+    assert "no state parameter" in response.text
+
+
+def test_a_state_store_failure_is_the_apps_error_page(app: Flask, launcher: Launcher, platform: FakePlatform) -> None:
+    """With the store unreachable (here: its SQLite table gone), the launch gets the app's own 500 page."""
+    from lti_tool.runtime import runtime
+    from lti_tool.state_store import FileStateStore
+
+    login = launcher.login()
+    token = platform.sign(platform.claims(login.nonce))
+    store = runtime(app).state_store
+    assert isinstance(store, FileStateStore)  # the suite's settings use the file store
+    store._conn().execute("ALTER TABLE state RENAME TO state_away")
+    try:
+        response = launcher.post_launch(token, login.state, login.cookies)
+    finally:
+        store._conn().execute("ALTER TABLE state_away RENAME TO state")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text
+    assert "Traceback" not in response.text and "OperationalError" not in response.text
