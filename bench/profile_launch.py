@@ -81,32 +81,38 @@ def launch(tool: InProcessTool, lms: FakeLms, learner: int, around: Callable[[Ca
 
     spent = 0.0
 
-    def call(fn: Callable[[], Any]) -> Any:
+    def call(fn: Callable[[], Any], part: str) -> Any:
         nonlocal spent
         start = time.process_time()
         result = around(fn)
-        spent += time.process_time() - start
+        took = time.process_time() - start
+        spent += took
+        PARTS[tool.name][part] += took
         return result
 
     login = call(lambda: tool.client.post(tool.login_path, data={
-        **lms.login_params(tool.launch_url, learner), **tool.login_extra}))
+        **lms.login_params(tool.launch_url, learner), **tool.login_extra}), "login")
     if login.status_code != 302:
         raise RuntimeError(f"{tool.name} login answered {login.status_code}: {login.get_data(as_text=True)[:300]}")
     query = parse_qs(urlsplit(login.headers["Location"]).query)
     cookie = "; ".join(c.split(";", 1)[0] for c in login.headers.getlist("Set-Cookie"))
     token = lms.sign(lms.claims(query["nonce"][0], tool.launch_url, learner))
     response = call(lambda: tool.client.post(tool.launch_path, data={"id_token": token, "state": query["state"][0]},
-                                             headers={"Cookie": cookie}))
+                                             headers={"Cookie": cookie}), "launch")
     if response.status_code != tool.success:
         raise RuntimeError(f"{tool.name} launch answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
     for _hop in range(3):  # ours: the 303 to the learner's page (and any redirect on from there)
         if response.status_code not in (301, 302, 303):
             break
         location = urlsplit(response.headers["Location"])
-        response = call(lambda: tool.client.get(location.path, query_string=location.query))
+        response = call(lambda: tool.client.get(location.path, query_string=location.query), "page")
     if response.status_code != 200:
         raise RuntimeError(f"{tool.name} page answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
     return spent
+
+
+#: server CPU seconds by tool and part of the launch (login, launch, page), over every launch made
+PARTS: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
 
 
 class StepTimers:
@@ -193,10 +199,12 @@ def baseline_steps(timers: StepTimers, tool: InProcessTool) -> Callable[[], list
 def profile(tool: InProcessTool, lms: FakeLms, launches: int, top: int, save: Path | None) -> float:
     for i in range(20):  # warm-up: imports, first queries, key-set fetch, template compile
         launch(tool, lms, i % LEARNERS + 1, lambda fn: fn())
+    PARTS[tool.name].clear()
     cpu = sum(launch(tool, lms, i % LEARNERS + 1, lambda fn: fn()) for i in range(launches))
     per_launch = cpu * 1000 / launches
+    parts = ", ".join(f"{part} {seconds * 1000 / launches:.2f}" for part, seconds in PARTS[tool.name].items())
     print(f"\n== {tool.name}: {per_launch:.2f} ms server CPU per launch (login + launch + page, in-process, "
-          "no profiler)")
+          f"no profiler): {parts} ms")
 
     timers = StepTimers()
     sql = (ours_steps if tool.name == "ours" else baseline_steps)(timers, tool)
