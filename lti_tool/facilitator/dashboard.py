@@ -113,14 +113,14 @@ def build_dashboard(course: Course, catalogue: Any, roster: Roster, *, details_f
 
     rows: dict[int, Row] = {}
     subs: set[str] = set()
-    for pid, sub, name, email, profile, chosen, agency in db.session.execute(
-            select(Participant.id, Participant.sub, Participant.name, Participant.email, Participant.profile_country,
-                   Participant.chosen_country, Participant.agency)
+    for pid, sub, name, email, profile, chosen, lms_agency, own_agency in db.session.execute(
+            select(Participant.id, Participant.sub, Participant.name, Participant.email, Enrolment.profile_country,
+                   Participant.chosen_country, Enrolment.agency, Participant.agency)
             .join(Enrolment, Enrolment.participant_id == Participant.id)
             .where(Enrolment.course_id == course.id, Enrolment.role == Access.LEARNER.label)
             .order_by(Participant.name, Participant.id)):
         subs.add(sub)
-        rows[pid] = Row(pid, name or f"user {sub}", email, profile or chosen, agency,
+        rows[pid] = Row(pid, name or f"user {sub}", email, profile or chosen, lms_agency or own_agency,
                         [Cell(pages_total=total) for total in page_totals])
 
     # json_array_length exists in SQLite and PostgreSQL: count pages there instead of decoding 10,000 lists

@@ -6,7 +6,6 @@ axe-core is the copy shipped inside the axe-selenium-python package (no npm, no 
 from __future__ import annotations
 
 import json
-import re
 from urllib.parse import urljoin, urlsplit
 
 import pytest
