@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .facilitator.views import bp as facilitator_bp
     from .learner.views import bp as learner_bp
+    from .learner import glossary as _glossary  # noqa: F401 - adds /glossary/<lang> to the learner blueprint
     from .lti.views import bp as lti_bp
     from .monitoring.views import bp as monitoring_bp
     from .public.views import bp as public_bp

@@ -24,7 +24,9 @@ def report() -> str:
 @bp.get("/report.csv")
 @launch_required(Access.ADMIN)
 def report_download() -> Response:
-    lines = completion_report(current().launch.platform_id, by_agency=request.args.get("by") == "agency")
+    # the download is also split by the language each module was taken in
+    lines = completion_report(current().launch.platform_id, by_agency=request.args.get("by") == "agency",
+                              by_language=True)
     response = Response(report_csv(lines), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="emm2-completions-by-country.csv"'
     return response

@@ -128,4 +128,7 @@ class Completion(db.Model):
     agency: Mapped[str | None] = mapped_column(String(255), nullable=True)
     percent: Mapped[int | None] = mapped_column(nullable=True)
     passed: Mapped[bool] = mapped_column(default=False)
+    #: the content language the module was taken in (en, es, fr: the quiz's, or the pages' when
+    #: there was no quiz); None for completions recorded before the tool kept it
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

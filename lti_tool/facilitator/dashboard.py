@@ -52,6 +52,8 @@ class Cell:
     def locked(self) -> bool:
         """Every quiz attempt used without passing: only a facilitator can give another."""
         return self.attempts_allowed is not None and self.attempts_used >= self.attempts_allowed and not self.passed
+    #: the language the module was completed in (None until completed, or not recorded)
+    language: str | None = None
 
 
 @dataclass(slots=True)
@@ -139,12 +141,17 @@ def build_dashboard(course: Course, catalogue: Any, roster: Roster, *, details_f
         cell.attempts_used = used or 0
         cell.attempts_allowed = limits[index] + (granted or 0) if limits[index] is not None else None
 
-    for pid, country in db.session.execute(
-            select(Completion.participant_id, Completion.country)
-            .where(Completion.course_id == course.id, Completion.country.is_not(None))
+    for pid, module_id, country, language in db.session.execute(
+            select(Completion.participant_id, Completion.module_id, Completion.country, Completion.language)
+            .where(Completion.course_id == course.id)
             .order_by(Completion.completed_at)):
-        if pid in rows:
-            rows[pid].country = country  # the country the latest completion counted for
+        row, index = rows.get(pid), column.get(module_id)
+        if row is None:
+            continue
+        if country is not None:
+            row.country = country  # the country the latest completion counted for
+        if index is not None:
+            row.cells[index].language = language
 
     latest = (select(func.max(GradeDelivery.id))
               .where(GradeDelivery.course_id == course.id, GradeDelivery.status != DeliveryStatus.SUPERSEDED)
@@ -220,9 +227,9 @@ def dashboard_csv(dashboard: Dashboard) -> str:
     """One line per learner and module: what an admin pastes into a report (formula-safe)."""
     return csv_text(
         ["name", "email", "country", "country_name", "agency", "module", "status", "pages_seen",
-         "pages_total", "best_percent", "passed", "grade_delivery"],
+         "pages_total", "best_percent", "passed", "grade_delivery", "language"],
         ([row.name, row.email, row.country or "", country_name(row.country) if row.country else "",
           row.agency or "", module.id, cell.state, cell.pages_seen, cell.pages_total,
           "" if cell.best_percent is None else cell.best_percent, "yes" if cell.passed else "no",
-          cell.delivery.status if cell.delivery else ""]
+          cell.delivery.status if cell.delivery else "", cell.language or ""]
          for row in dashboard.rows for module, cell in zip(dashboard.modules, row.cells)))

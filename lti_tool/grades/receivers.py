@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 
 from ..attribution import Attribution, attribute
+from ..courses.language import quiz_language, taken_in
 from ..courses.models import Completion, Course, Enrolment, Participant, Placement
 from ..courses.placements import module_placement
 from ..extensions import db
@@ -92,7 +93,7 @@ def owe(progress: Any, module: Any, attempt: Any) -> GradeDelivery | None:
         module_id=module.id, module_title=module.title("en").text,
         points=counted.points or 0, max_points=counted.max_points or 0,
         completed=progress.completed_at is not None, passed=bool(counted.passed),
-        country=who.country, pass_mark=counted.pass_mark,
+        country=who.country, pass_mark=counted.pass_mark, language=quiz_language(module, counted),
     ), no_column=not reachable)
 
 
@@ -149,7 +150,7 @@ def on_module_completed(sender: Any, *, progress: Any, module: Any, attempt: Any
             country=who.country, country_source=who.source, agency=who.agency,
             percent=display_percent(progress.best_percent, module.pass_mark)
             if progress.best_percent is not None else None,
-            passed=bool(progress.passed),
+            passed=bool(progress.passed), language=taken_in(module, latest, participant),
         ))
         db.session.flush()
         log.info("completion: participant %s module %s country %s (%s)", participant.id, module.id,
