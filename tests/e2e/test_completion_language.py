@@ -30,6 +30,7 @@ def take(learner: Learner, app: Flask, module_id: str) -> str:
     for page in pages:
         html = learner.get(f"/m/{module_id}/p/{page.id}").text
         shown.add('<article class="page" lang="en">' in html)
+        assert learner.read(page.id, module_id).status_code == 303   # read to its end
     assert submit_quiz(learner, app, module_id, correct=True).status_code == 303
     return "fallback" if shown == {True} else "own" if shown == {False} else "mixed"
 
@@ -38,17 +39,17 @@ def test_the_language_of_a_completion_reaches_the_gradebook_and_both_exports(
         app: Flask, demo_lms, tool_server) -> None:
     lms = demo_lms.lms
     spanish = lms.add_placement("m06", "Module 06 — in Spanish (e2e)")
-    english_only = lms.add_placement("m13", "Module 13 — English only (e2e)")
-    # both learners use a Spanish interface; m06 is translated, m13 is not
+    english_only = lms.add_placement("t91", "Fixture module — English only (e2e)")
+    # both learners use a Spanish interface; m06 is translated, the suite's fixture module t91 is not
     ag = learner_from(browse_launch(demo_lms, LEARNER_AG, spanish.id, locale="es_mx"), tool_server.url)
     assert take(ag, app, "m06") == "own"
     vc = learner_from(browse_launch(demo_lms, LEARNER_VC, english_only.id, locale="es_mx"), tool_server.url)
-    assert take(vc, app, "m13") == "fallback"
+    assert take(vc, app, "t91") == "fallback"
 
     with app.app_context():
         recorded = dict(db.session.execute(
             select(Participant.sub, Completion.language).join(Participant, Participant.id == Completion.participant_id)
-            .where(Completion.module_id.in_(["m06", "m13"]), Participant.sub.in_([LEARNER_AG, LEARNER_VC]))).all())
+            .where(Completion.module_id.in_(["m06", "t91"]), Participant.sub.in_([LEARNER_AG, LEARNER_VC]))).all())
     assert recorded == {LEARNER_AG: "es", LEARNER_VC: "en"}
 
     drain(app)
@@ -57,7 +58,7 @@ def test_the_language_of_a_completion_reaches_the_gradebook_and_both_exports(
                     for sub, placement in ((LEARNER_AG, spanish), (LEARNER_VC, english_only))}
     assert comments[LEARNER_AG].startswith("m06 Migration Management and the Policy Cycle — completed in Spanish, ")
     assert comments[LEARNER_AG].endswith(" passed — Antigua and Barbuda (AG)")
-    assert comments[LEARNER_VC].startswith("m13 Trafficking in Persons and Migrant Smuggling — completed, ")
+    assert comments[LEARNER_VC].startswith("t91 Fixture quiz module — completed, ")
 
     facilitator = browse_launch(demo_lms, FACILITATOR, spanish.id)
     base = "/".join(facilitator.url.split("/")[:5])
@@ -65,7 +66,7 @@ def test_the_language_of_a_completion_reaches_the_gradebook_and_both_exports(
     by_person = {(r["name"], r["module"]): r for r in rows}
     assert by_person[("Keisha Joseph", "m06")]["language"] == "es"
     assert by_person[("Keisha Joseph", "m06")]["status"] == "completed"
-    assert by_person[("Shanice Browne", "m13")]["language"] == "en"
+    assert by_person[("Shanice Browne", "t91")]["language"] == "en"
     assert by_person[("Shanice Browne", "m06")]["language"] == ""       # not completed: nothing to say
 
     admin = browse_launch(demo_lms, ADMIN, spanish.id)
@@ -76,7 +77,7 @@ def test_the_language_of_a_completion_reaches_the_gradebook_and_both_exports(
     assert list(lines[0]) == ["country", "country_name", "agency", "module", "language", "completions", "passes"]
     assert {"country": "AG", "module": "m06", "language": "es"}.items() <= next(
         line for line in lines if line["country"] == "AG" and line["module"] == "m06").items()
-    assert any(line["country"] == "VC" and line["module"] == "m13" and line["language"] == "en" for line in lines)
+    assert any(line["country"] == "VC" and line["module"] == "t91" and line["language"] == "en" for line in lines)
 
 
 def test_the_language_is_the_content_shown_not_the_interface(app: Flask) -> None:
@@ -86,12 +87,13 @@ def test_the_language_is_the_content_shown_not_the_interface(app: Flask) -> None
 
     with app.test_request_context():
         catalogue = runtime(app).catalogue
-        m01, m02 = catalogue.get("m01"), catalogue.get("m02")   # m01 has Spanish pages and quiz; m02 neither
+        m01, t91 = catalogue.get("m01"), catalogue.get("t91")   # m01 is in every language; t91 in English only
         spanish, french = SimpleNamespace(chosen_locale="es"), SimpleNamespace(chosen_locale="fr")
         # with a quiz attempt: the language its questions were shown in
         assert taken_in(m01, SimpleNamespace(lang="es"), french) == "es"
-        assert taken_in(m01, SimpleNamespace(lang="fr"), french) == "en"
+        assert taken_in(m01, SimpleNamespace(lang="fr"), french) == "fr"
+        assert taken_in(t91, SimpleNamespace(lang="fr"), french) == "en"
         # without one (a module completed by reading): the pages as this learner sees them
         assert taken_in(m01, None, spanish) == "es"
-        assert taken_in(m02, None, spanish) == "en"
+        assert taken_in(t91, None, spanish) == "en"
         assert taken_in(m01, None, SimpleNamespace(chosen_locale=None)) == "en"
