@@ -682,12 +682,13 @@ def run_scenario(app: Any, lms: LmsChild, targets: list[Target], *, database: st
 def build_targets(app: Any, lms: LmsChild, placements: list[tuple[str, str]], count: int) -> list[Target]:
     from sqlalchemy import select
 
-    from lti_tool.courses.models import Course, Participant, Placement
+    from lti_tool.courses.models import Course, Enrolment, Participant, Placement
     from lti_tool.extensions import db
     from lti_tool.platforms.models import Platform
 
     with app.app_context():
         platform_id = db.session.scalar(select(Platform.id).where(Platform.issuer == lms.url))
+        profiles = {(e.course_id, e.participant_id): e.profile_country for e in db.session.scalars(select(Enrolment))}
         rows = {p.resource_link_id: p for p in db.session.scalars(
             select(Placement).join(Course, Course.id == Placement.course_id).where(Course.platform_id == platform_id))}
         people = {p.sub: p for p in db.session.scalars(select(Participant).where(Participant.platform_id == platform_id))}
@@ -699,7 +700,8 @@ def build_targets(app: Any, lms: LmsChild, placements: list[tuple[str, str]], co
                 raise RuntimeError(f"placement {lms_id}: no row or no line item {item} from its launch")
             for sub in LEARNERS:
                 person = people[sub]
-                targets.append(Target(placement.id, person.id, item, sub, person.profile_country))
+                targets.append(Target(placement.id, person.id, item, sub,
+                                      profiles.get((placement.course_id, person.id))))
         db.session.remove()
     return targets[:count]
 

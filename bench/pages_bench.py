@@ -9,10 +9,12 @@ scores are still queued for the LMS inside each submission's transaction):
 
 1. Page weight: bytes of HTML plus every stylesheet and script the page pulls in (each counted
    per page, as a first visit would), for every learner page type: module overview, a content
-   page, the quiz, the quiz shown again with an error (400), the result, and "no attempts left"
-   (409). Reported for m01 and as the heaviest page of that type across all complete modules.
+   page, the quiz, the quiz shown again with an error (400), the result, "no attempts left"
+   (409) and the glossary (en, es, fr). Reported for m01 and as the heaviest page of that type
+   across all complete modules (for the glossary: across the three languages).
 2. Server time under load at a fixed concurrency (default 8): the module overview, a content page
-   (which records the page as seen: a database write), and a quiz submission (scoring, the
+   (which records the page as seen: a database write), the glossary (the three languages in
+   turn), and a quiz submission (scoring, the
    attempt and progress writes and the grade owed to the LMS, then 303). Latency is measured by
    the client on loopback (so it includes a little HTTP overhead); requests per second is
    completed requests over wall time.
@@ -225,6 +227,8 @@ def weights(tool: servers.Server, lms: Lms) -> dict[str, Any]:
     for _ in range(2):   # m01 allows three attempts: use them up
         learner.post(f"/m/{MODULE}/quiz", quiz_form(learner.get(f"/m/{MODULE}/quiz").text))
     record("no attempts left", MODULE, learner.get(f"/m/{MODULE}/quiz"), 409)
+    for lang in ("en", "es", "fr"):   # one page per language; "heaviest" names the language
+        record("glossary", lang, learner.get(f"/glossary/{lang}"))
     return found
 
 
@@ -279,6 +283,9 @@ def load(tool: servers.Server, lms: Lms, page_requests: int, submissions: int, c
     results["content page (GET, records the page as seen)"] = run_load(
         [lambda i=i: expect(readers[i % len(readers)].get(f"/m/{MODULE}/p/{pages[(i // len(readers)) % len(pages)]}"), 200)
          for i in range(page_requests)], concurrency, tool)
+    results["glossary (GET, entries rendered once per process)"] = run_load(
+        [lambda i=i: expect(readers[i % len(readers)].get(f"/glossary/{('en', 'es', 'fr')[i % 3]}"), 200)
+         for i in range(page_requests)], concurrency, tool)
     with ThreadPoolExecutor(concurrency) as pool:   # setup: each learner opens the quiz (draws a paper)
         forms = list(pool.map(lambda learner: quiz_form(learner.get(f"/m/{MODULE}/quiz").text), learners))
     results["quiz submission (POST, scored, 303)"] = run_load(
@@ -295,8 +302,9 @@ def report(found: dict[str, Any], timings: dict[str, Any], args: argparse.Namesp
     for kind, entry in found.items():
         m01 = entry["m01"]
         biggest = entry["max"]
+        first = f"{m01['bytes'] / 1024:.1f} KB ({m01['html'] / 1024:.1f} KB HTML)" if m01 else "–"
         lines.append(
-            f"| {kind} | {m01['bytes'] / 1024:.1f} KB ({m01['html'] / 1024:.1f} KB HTML) | "
+            f"| {kind} | {first} | "
             f"{biggest['bytes'] / 1024:.1f} KB ({entry['max_module']}) | {biggest['gzip'] / 1024:.1f} KB | "
             f"{'ok' if biggest['bytes'] < 50 * 1024 and not biggest['foreign'] else 'OVER'} |")
     backend = "PostgreSQL" if args.database_url else "SQLite"

@@ -1,6 +1,7 @@
-"""Where a launch's server CPU goes: login + launch through Flask's test client, under cProfile.
+"""Where a launch's server CPU goes: login, launch and the page, through Flask's test client, under cProfile.
 
-No gunicorn, no sockets, one thread: what is left is the application's own work per launch,
+No gunicorn, no sockets, one thread: what is left is the application's own work per launch (up to
+the page the learner sees: ours follows its redirects, the baseline's page is its launch response),
 for our tool and for the pylti1p3 baseline, measured the same way. It complements
 launch_bench.py (which measures the real servers) when looking for what to make faster.
 
@@ -62,7 +63,7 @@ def build_ours(lms: FakeLms, folder: Path) -> InProcessTool:
             auth_login_url=lms.auth_login_url, auth_token_url=lms.auth_token_url,
             key_set_url=lms.key_set_url("ours"), name="Benchmark LMS"))
         db.session.commit()
-    return InProcessTool("ours", app, "/lti/login", "/lti/launch", 303)
+    return InProcessTool("ours", app, "/lti/login", "/lti/launch", 303)  # then the page it redirects to
 
 
 def build_baseline(lms: FakeLms, folder: Path) -> InProcessTool:
@@ -75,30 +76,43 @@ def build_baseline(lms: FakeLms, folder: Path) -> InProcessTool:
 
 
 def launch(tool: InProcessTool, lms: FakeLms, learner: int, around: Callable[[Callable[[], Any]], Any]) -> float:
-    """One login + launch; `around` wraps each server call (timing, profiling). Returns server CPU seconds."""
+    """One login + launch + page; `around` wraps each server call (timing, profiling). Returns server CPU seconds."""
     from urllib.parse import parse_qs, urlsplit
 
     spent = 0.0
 
-    def call(fn: Callable[[], Any]) -> Any:
+    def call(fn: Callable[[], Any], part: str) -> Any:
         nonlocal spent
         start = time.process_time()
         result = around(fn)
-        spent += time.process_time() - start
+        took = time.process_time() - start
+        spent += took
+        PARTS[tool.name][part] += took
         return result
 
     login = call(lambda: tool.client.post(tool.login_path, data={
-        **lms.login_params(tool.launch_url, learner), **tool.login_extra}))
+        **lms.login_params(tool.launch_url, learner), **tool.login_extra}), "login")
     if login.status_code != 302:
         raise RuntimeError(f"{tool.name} login answered {login.status_code}: {login.get_data(as_text=True)[:300]}")
     query = parse_qs(urlsplit(login.headers["Location"]).query)
     cookie = "; ".join(c.split(";", 1)[0] for c in login.headers.getlist("Set-Cookie"))
     token = lms.sign(lms.claims(query["nonce"][0], tool.launch_url, learner))
     response = call(lambda: tool.client.post(tool.launch_path, data={"id_token": token, "state": query["state"][0]},
-                                             headers={"Cookie": cookie}))
+                                             headers={"Cookie": cookie}), "launch")
     if response.status_code != tool.success:
         raise RuntimeError(f"{tool.name} launch answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
+    for _hop in range(3):  # ours: the 303 to the learner's page (and any redirect on from there)
+        if response.status_code not in (301, 302, 303):
+            break
+        location = urlsplit(response.headers["Location"])
+        response = call(lambda: tool.client.get(location.path, query_string=location.query), "page")
+    if response.status_code != 200:
+        raise RuntimeError(f"{tool.name} page answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
     return spent
+
+
+#: server CPU seconds by tool and part of the launch (login, launch, page), over every launch made
+PARTS: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
 
 
 class StepTimers:
@@ -111,18 +125,20 @@ class StepTimers:
 
     def wrap(self, owner: Any, attr: str, label: str) -> None:
         original = owner.__dict__[attr] if isinstance(owner, type) else getattr(owner, attr)
+        # a classmethod is called bound to its class; the timed stand-in is a plain function on it
+        target = getattr(owner, attr) if isinstance(original, classmethod) else original
 
-        @functools.wraps(original)
+        @functools.wraps(target)
         def timed(*args: Any, **kwargs: Any) -> Any:
             start = time.thread_time()
             try:
-                return original(*args, **kwargs)
+                return target(*args, **kwargs)
             finally:
                 self.seconds[label] += time.thread_time() - start
                 self.calls[label] += 1
 
         self._undo.append((owner, attr, original))
-        setattr(owner, attr, timed)
+        setattr(owner, attr, staticmethod(timed) if isinstance(original, classmethod) else timed)
 
     def undo(self) -> None:
         for owner, attr, original in reversed(self._undo):
@@ -131,33 +147,29 @@ class StepTimers:
 
 
 def ours_steps(timers: StepTimers, tool: InProcessTool) -> Callable[[], list[str]]:
-    """Time the steps of our login and launch; returns a function giving the SQL of the last launch."""
+    """Time the steps of our login, launch and page; returns a function giving the SQL of the last launch."""
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
     from lti_tool.extensions import db
-    from lti_tool.lti import front, launching, login as login_mod, records, validation
+    from lti_tool.learner import views as learner_views
+    from lti_tool.lti import launching, records, validation, views as lti_views
     from lti_tool.lti.launch_ref import LaunchRefs
     from lti_tool.state_store import FileStateStore
 
-    timers.wrap(front, "begin_login", "login: begin_login (registration lookup, state put, URL)")
-    timers.wrap(login_mod, "_platform_for", "login:   _platform_for (SELECT platform)")
-    timers.wrap(launching, "record_launch", "launch: record_launch (rows for course, user, enrolment, placement, launch)")
-    timers.wrap(records._Writer, "upsert", "launch:   _Writer.upsert x4 (INSERT … ON CONFLICT DO UPDATE … RETURNING)")
-    timers.wrap(records._Writer, "insert", "launch:   _Writer.insert x2 (used nonce, launch)")
-    timers.wrap(records._Writer, "__init__", "launch:   _Writer.__init__ (a pooled DBAPI connection)")
-    timers.wrap(validation.EmmMessageLaunch, "validate", "launch: EmmMessageLaunch.validate (all steps)")
-    for step in ("validate_jwt_format", "validate_registration", "validate_jwt_signature", "validate_deployment",
-                 "validate_message"):
-        timers.wrap(validation.EmmMessageLaunch, step, f"launch:   {step}")
-    timers.wrap(validation.EmmMessageLaunch, "__init__", "launch: EmmMessageLaunch.__init__ (pylti1p3 setup)")
+    timers.wrap(lti_views, "begin_login", "login: begin_login (registration lookup, state put, URL)")
+    timers.wrap(launching, "validate_launch", "launch: validate_launch (PyJWT decode twice, RSA verify, checks)")
+    timers.wrap(validation, "check_message", "launch:   pylti1p3 message validators")
+    timers.wrap(records.LaunchFacts, "from_claims", "launch: LaunchFacts.from_claims (pure)")
+    timers.wrap(launching, "write_launch", "launch: write_launch (used nonce, 4 upserts, launch: Session.execute)")
     for method in ("put", "get", "pop"):
         timers.wrap(FileStateStore, method, f"state store: FileStateStore.{method}")
     timers.wrap(LaunchRefs, "issue", "launch: LaunchRefs.issue (signed launch reference)")
-    timers.wrap(Session, "commit", "both: Session.commit (after_request)")
-    timers.wrap(records._Writer, "commit", "launch:   _Writer.commit (the launch transaction)")
-    timers.wrap(tool.app, "wsgi_app", "both: whole request (the WSGI front, or Flask behind it)")
-    timers.wrap(front.LtiFront, "_refuse", "both: a refusal rendered by Flask (none expected)")
+    timers.wrap(launching.CompletedLaunch, "landing_url", "launch: landing_url (where the launch lands: no query)")
+    timers.wrap(lti_views, "complete_launch", "launch: complete_launch (validate, facts, write, reference)")
+    timers.wrap(Session, "commit", "all: Session.commit (after_request)")
+    timers.wrap(learner_views, "render_template", "page: render_template (learner views)")
+    timers.wrap(tool.app, "wsgi_app", "all: whole request in Flask (wsgi_app)")
     statements: list[str] = []
     with tool.app.app_context():
         engine = db.engine
@@ -166,15 +178,6 @@ def ours_steps(timers: StepTimers, tool: InProcessTool) -> Callable[[], list[str
         statements.append(" ".join(statement.split())[:110])
 
     event.listen(engine, "before_cursor_execute", record)
-    # record_launch runs its prepared statements on the DBAPI cursor, which engine events do not see
-    run = records._Prepared.run
-
-    def run_recorded(self: Any, cursor: Any, values: Any) -> Any:
-        statements.append(" ".join(self.sql.split())[:110])
-        return run(self, cursor, values)
-
-    timers._undo.append((records._Prepared, "run", run))
-    records._Prepared.run = run_recorded
     return lambda: statements
 
 
@@ -196,9 +199,12 @@ def baseline_steps(timers: StepTimers, tool: InProcessTool) -> Callable[[], list
 def profile(tool: InProcessTool, lms: FakeLms, launches: int, top: int, save: Path | None) -> float:
     for i in range(20):  # warm-up: imports, first queries, key-set fetch, template compile
         launch(tool, lms, i % LEARNERS + 1, lambda fn: fn())
+    PARTS[tool.name].clear()
     cpu = sum(launch(tool, lms, i % LEARNERS + 1, lambda fn: fn()) for i in range(launches))
     per_launch = cpu * 1000 / launches
-    print(f"\n== {tool.name}: {per_launch:.2f} ms server CPU per launch (login + launch, in-process, no profiler)")
+    parts = ", ".join(f"{part} {seconds * 1000 / launches:.2f}" for part, seconds in PARTS[tool.name].items())
+    print(f"\n== {tool.name}: {per_launch:.2f} ms server CPU per launch (login + launch + page, in-process, "
+          f"no profiler): {parts} ms")
 
     timers = StepTimers()
     sql = (ours_steps if tool.name == "ours" else baseline_steps)(timers, tool)
@@ -211,7 +217,7 @@ def profile(tool: InProcessTool, lms: FakeLms, launches: int, top: int, save: Pa
         print(f"  {seconds * 1000 / launches:6.2f} ms  {timers.calls[label] / launches:4.1f} calls/launch  {label}")
     statements = sql()
     if statements:
-        print(f"  SQL statements in the last launch (login + launch): {len(statements)}")
+        print(f"  SQL statements in the last launch (login + launch + page): {len(statements)}")
         for statement in statements:
             print(f"    {statement}")
     profiler = cProfile.Profile()

@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -14,6 +14,7 @@ from .config import Settings
 from .errors import EmmError
 from .extensions import babel, db, migrate
 from .runtime import build_runtime
+from .sessions import NoSession
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         instance_relative_config=True,
     )
     app.config.update(settings.flask_config())
+    app.session_interface = NoSession()
     register_extensions(app, settings)
     register_blueprints(app)
-    register_front(app)
     register_monitoring(app, settings)
     register_request_hooks(app)
     register_signals()
@@ -88,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .facilitator.views import bp as facilitator_bp
     from .learner.views import bp as learner_bp
+    from .learner import glossary as _glossary  # noqa: F401 - adds /glossary/<lang> to the learner blueprint
     from .lti.views import bp as lti_bp
     from .monitoring.views import bp as monitoring_bp
     from .public.views import bp as public_bp
@@ -96,15 +98,8 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
-def register_front(app: Flask) -> None:
-    """Logins and launches are served by a WSGI front before Flask (lti/front.py says why)."""
-    from .lti.front import install
-
-    install(app)
-
-
 def register_monitoring(app: Flask, settings: Settings) -> None:
-    """Request ids and latency around everything (the front included), and the metrics when on."""
+    """Request ids and latency around everything , and the metrics when on."""
     from .monitoring import metrics
     from .monitoring.middleware import RequestIdMiddleware
 
@@ -130,10 +125,10 @@ def register_request_hooks(app: Flask) -> None:
     def _commit(response: Response) -> Response:
         # one transaction per request: services only flush; success commits, errors roll back
         if not db.session.registry.has():
-            return response  # the request never opened a session (a login, a launch): none to create
+            return response  # the request never used the database (a login): no session to create
         session = db.session()
         if not session.in_transaction():
-            return response  # nothing was read or written (a login, a cached page)
+            return response  # nothing was read or written
         if response.status_code < 400:
             session.commit()
         else:

@@ -1,7 +1,8 @@
-"""Which country (and agency) a completion counts for — design.md section 4.
+"""Which country (and agency) a completion counts for.
 
 First that applies: the activity's custom `country` → the LMS profile country (custom
-`person_country`, which Moodle fills from `$Person.address.country`) → the learner's own answer.
+`person_country`, which Moodle fills from `$Person.address.country`; kept per enrolment, so one
+course's custom parameters never change another's) → the learner's own answer.
 Empty values and unsubstituted variables (`$Person.address.country` sent back literally) mean
 "unknown"; a value that is not an ISO 3166-1 alpha-2 code is refused and never stored.
 """
@@ -51,3 +52,10 @@ def attribute(*, activity_country: str | None, profile_country: str | None, chos
         if code:
             return Attribution(code, source, agency)
     return Attribution(None, None, agency)
+
+
+def asks_country(*, asked: bool, chosen_country: str | None, activity_country: str | None,
+                 profile_country: str | None) -> bool:
+    """Ask the learner for their country once, and only when neither the activity nor the LMS
+    profile (in this course) gives one."""
+    return not (asked or chosen_country or activity_country or profile_country)

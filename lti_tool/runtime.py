@@ -9,7 +9,6 @@ from flask import Flask, current_app
 
 from .config import Settings
 from .lti.launch_ref import LaunchRefs
-from .lti.tool_conf import DbToolConf
 from .lms.keysets import PlatformKeySets
 from .lms.transport import USER_AGENT
 from .state_store import StateStore, open_state_store
@@ -21,7 +20,6 @@ class Runtime:
     state_store: StateStore
     keysets: PlatformKeySets
     refs: LaunchRefs
-    tool_conf: DbToolConf
     http: requests.Session
     catalogue: Any
 
@@ -36,7 +34,6 @@ def build_runtime(settings: Settings, catalogue: Any) -> Runtime:
         state_store=open_state_store(settings.cache_url, settings.max_states),
         keysets=PlatformKeySets(settings.keyset_refetch_interval),
         refs=LaunchRefs(settings.secret_key, settings.launch_ttl),
-        tool_conf=DbToolConf(),
         http=http,
         catalogue=catalogue,
     )

@@ -36,7 +36,7 @@ _FIXED_HEADERS = (
 
 
 def security_headers(frame_origin: str | None = None, form_origin: str | None = None) -> list[tuple[str, str]]:
-    """The headers every response carries unless its view set them (the WSGI front adds them as is).
+    """The headers every response carries unless its view set them.
 
     `frame_origin` may also frame this response: an LMS that is registering the tool is not yet a
     registered platform, and shows the registration page in a frame of its own. Forms post to this

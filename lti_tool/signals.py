@@ -16,3 +16,7 @@ attempt_scored = _signals.signal("attempt-scored")
 #: passed the quiz (then right after that attempt's `attempt_scored`), or by a page view
 #: (attempt=None) when the quiz was passed before the last page was read or the rule is `pages`.
 module_completed = _signals.signal("module-completed")
+
+#: sender: the Flask app; kwargs: placement_id=int. Sent inside the launch's transaction when a launch
+#: came through an activity: scores that waited for a gradebook column of its module may now have one.
+placement_launched = _signals.signal("placement-launched")

@@ -66,13 +66,15 @@ FIXTURE_MODULES = Path(__file__).parent / "fixtures" / "modules"
 
 @pytest.fixture(scope="session")
 def curriculum(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped curriculum plus the test's own odd modules (an outline), linked into one folder."""
+    """The shipped curriculum (modules and glossary) plus the test's own odd modules (an outline),
+    linked into one folder."""
+    from lti_tool.content.glossary import GLOSSARY_FILE
     from lti_tool.paths import modules_dir
 
     folder = tmp_path_factory.mktemp("curriculum")
     for source in [*modules_dir().iterdir(), *FIXTURE_MODULES.iterdir()]:
-        if source.is_dir():
-            (folder / source.name).symlink_to(source, target_is_directory=True)
+        if source.is_dir() or source.name == GLOSSARY_FILE:
+            (folder / source.name).symlink_to(source, target_is_directory=source.is_dir())
     return folder
 
 

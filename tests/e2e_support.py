@@ -12,6 +12,8 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
+from learner_helpers import Learner
+
 
 class DemoLmsServer:
     """The demo LMS on http://localhost:<port> (another site than the tool on 127.0.0.1), registered."""
@@ -28,6 +30,7 @@ class DemoLmsServer:
 
     def stop(self) -> None:
         self._server.shutdown()
+
 
 
 def browse_launch(demo_lms, user: str, placement: str | None = None, **kwargs) -> requests.Response:
@@ -68,3 +71,21 @@ def deep_link(demo_lms, modules: list[str], *, country: str = "", graded: bool =
 
 def ref_of(url: str) -> str:
     return urlsplit(url).path.split("/")[2]
+
+
+def learner_from(page: requests.Response, tool_url: str) -> Learner:
+    """The learner a launched page belongs to (its launch reference is in the URL)."""
+    return Learner(base=f"{tool_url}/l/{urlsplit(page.url).path.split('/')[2]}", tool_url=tool_url)
+
+
+def drain(app: Flask) -> None:
+    """Deliver every score owed, as a grade worker would, until nothing is left to do."""
+    from lti_tool.lms import tokens
+    from lti_tool.grades.worker import GradeWorker, RetryPolicy
+
+    tokens.reset_memory()
+    worker = GradeWorker(app, policy=RetryPolicy(0.01, 0.05))
+    for _ in range(50):
+        outcome = worker.run_once()
+        if not (outcome.delivered + outcome.retried + outcome.failed):
+            return

@@ -124,22 +124,17 @@ class FakePlatform:
 
     def claims(self, nonce: str, fixture: str = "02_id_token_student_resource_link.json", **overrides: Any) -> dict[str, Any]:
         """Claims shaped exactly like a captured Moodle launch, re-addressed to this platform."""
-        claims = copy.deepcopy(moodle_fixture(fixture)["claims"])
         now = int(time.time())
-        claims.update({"iss": self.issuer, "aud": self.client_id, "nonce": nonce, "iat": now, "exp": now + 60})
-        claims["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] = self.deployment_id
-        claims["https://purl.imsglobal.org/spec/lti/claim/target_link_uri"] = self.tool_url + "/lti/launch"
+        claims = fixture_claims(fixture, **{
+            "iss": self.issuer, "aud": self.client_id, "nonce": nonce, "iat": now, "exp": now + 60,
+            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": self.deployment_id,
+            "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": self.tool_url + "/lti/launch"})
         settings = claims.get(DL_SETTINGS)
         if isinstance(settings, dict) and settings.get("deep_link_return_url"):
             # the LMS's own host (the tool sends the signed answer nowhere else), path and query as captured
             parts = urlsplit(settings["deep_link_return_url"])
             settings["deep_link_return_url"] = self.key_server.url + parts.path + ("?" + parts.query if parts.query else "")
-        for key, value in overrides.items():
-            if value is DROP:
-                claims.pop(key, None)
-            else:
-                claims[key] = value
-        return claims
+        return fixture_claims_with(claims, overrides)
 
     def sign(self, claims: dict[str, Any], *, key: Any = None, kid: str | None = None,
              alg: str = "RS256", headers: dict[str, Any] | None = None) -> str:
@@ -150,6 +145,27 @@ class FakePlatform:
 
 
 DROP = object()
+
+
+def fixture_claims(fixture: str, **overrides: Any) -> dict[str, Any]:
+    """A captured Moodle launch's claims with some changed; a claim given as DROP is left out."""
+    return fixture_claims_with(copy.deepcopy(moodle_fixture(fixture)["claims"]), overrides)
+
+
+def fixture_claims_with(claims: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """`claims` with `overrides` applied; a claim given as DROP is left out."""
+    for key, value in overrides.items():
+        if value is DROP:
+            claims.pop(key, None)
+        else:
+            claims[key] = value
+    return claims
+
+
+def launch_base(response: requests.Response) -> str:
+    """`/l/<ref>` of an accepted launch (its 303 names the page the launch lands on, under that prefix)."""
+    assert response.status_code == 303, response.text[:500]
+    return "/l/" + urlsplit(response.headers["Location"]).path.split("/")[2]
 
 
 class Launcher:

@@ -1,7 +1,6 @@
 """The `emm-lti` command line: registration, keys, grades, worker; bad values exit 2 naming the field."""
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess

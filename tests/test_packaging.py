@@ -26,6 +26,8 @@ def test_wheel_ships_modules_templates_migrations_and_static(wheel: Path) -> Non
     for required in (
         "lti_tool/_bundled/modules/m01/module.yaml",
         "lti_tool/_bundled/modules/m01/quiz/es.yaml",
+        "lti_tool/_bundled/modules/glossary.yaml",
+        "lti_tool/_bundled/templates/learner/glossary.html",
         "lti_tool/_bundled/templates/base.html",
         "lti_tool/migrations/env.py",
         "lti_tool/migrations/versions/0001_initial_schema.py",

@@ -24,7 +24,7 @@ def _date(value: str | None, name: str, fail: Any) -> date | None:
 def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) -> None:
     @main.command("report")
     @click.option("--by", "by", type=click.Choice(BY), default="country", show_default=True,
-                  help="Group results by country, module or agency.")
+                  help="Group results by country, module, agency or the language a module was taken in.")
     @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv", show_default=True)
     @click.option("--platform", "issuer", default=None, help="Only this LMS (its issuer); default: every LMS.")
     @click.option("--since", default=None, metavar="YYYY-MM-DD", help="Results started or completed from this day.")
@@ -43,7 +43,7 @@ def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) 
         from ..extensions import db
         from ..platforms.models import Platform
         from ..runtime import runtime
-        from .reports import completion_report, matrix_table, report_json, report_table
+        from .reports import completion_report, completions_table, matrix_table, report_json, report_table
 
         first, last = _date(since, "--since", fail), _date(until, "--until", fail)
         if first and last and first > last:
@@ -68,7 +68,8 @@ def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) 
             data = csv_bytes(report_table(report, country_name, title, "Report"))
         else:
             data = xlsx_bytes([report_table(report, country_name, title, "Report"),
-                               matrix_table(report, country_name, "Country x module")])
+                               matrix_table(report, country_name, "Country x module"),
+                               completions_table(report, country_name, title, "Completions")])
         if output is not None:
             with open(output, "wb") as handle:
                 handle.write(data)

@@ -27,7 +27,7 @@ from ..extensions import db
 from ..facilitator.status import Rates
 from ..progress.models import Progress
 
-BY = ("country", "module", "agency")
+BY = ("country", "module", "agency", "language")
 NOT_GIVEN = ""
 
 
@@ -41,6 +41,8 @@ class Result:
     completed_at: datetime | None
     took_quiz: bool
     passed: bool
+    #: the language the module was taken in ("" until it is completed)
+    language: str = ""
 
 
 @dataclass
@@ -70,6 +72,8 @@ class Report:
     module_ids: list[str]
     since: date | None
     until: date | None
+    #: every result the report counts, for the detailed sheet
+    results: list[Result] = field(default_factory=list)
 
 
 def period(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
@@ -91,9 +95,10 @@ def results(platform_ids: Iterable[int], since: date | None = None, until: date 
     platform_ids = list(platform_ids)
     courses = select(Course.id).where(Course.platform_id.in_(platform_ids))
     activity = activity_countries(courses)
-    done = {(c, p, m): (country, agency, at, passed) for c, p, m, country, agency, at, passed in db.session.execute(
+    done = {(c, p, m): (country, agency, at, passed, lang) for c, p, m, country, agency, at, passed, lang in
+            db.session.execute(
         select(Completion.course_id, Completion.participant_id, Completion.module_id, Completion.country,
-               Completion.agency, Completion.completed_at, Completion.passed)
+               Completion.agency, Completion.completed_at, Completion.passed, Completion.language)
         .where(Completion.course_id.in_(courses), learner_condition(Completion.course_id, Completion.participant_id)))}
     start, end = period(since, until)
     found: dict[tuple[int, str], Result] = {}
@@ -104,9 +109,9 @@ def results(platform_ids: Iterable[int], since: date | None = None, until: date 
             .where(Progress.course_id.in_(courses), learner_condition(Progress.course_id, Progress.participant_id))):
         completion = done.get((course_id, pid, module_id))
         if completion is not None:
-            country, agency, completed_at, passed_then = completion
+            country, agency, completed_at, passed_then, language = completion
             result = Result(pid, module_id, country or NOT_GIVEN, agency or "", started, completed_at,
-                            bool(used), bool(passed_then or passed))
+                            bool(used), bool(passed_then or passed), language or "")
         else:
             country = activity.get((course_id, module_id)) or person_country or NOT_GIVEN
             result = Result(pid, module_id, country, person_agency or "", started, None, bool(used), bool(passed))
@@ -114,10 +119,10 @@ def results(platform_ids: Iterable[int], since: date | None = None, until: date 
         key = (pid, module_id)
         if _better(result, found.get(key)):
             found[key] = result
-    for (course_id, pid, module_id), (country, agency, completed_at, passed) in done.items():
+    for (course_id, pid, module_id), (country, agency, completed_at, passed, language) in done.items():
         # a completion whose progress is gone (erased data kept for reports) still counts
         result = Result(pid, module_id, country or NOT_GIVEN, agency or "", completed_at, completed_at,
-                        False, bool(passed))
+                        False, bool(passed), language or "")
         if _better(result, found.get((pid, module_id))):
             found[(pid, module_id)] = result
     return [r for r in found.values() if _within(r, start, end)]
@@ -154,7 +159,7 @@ def completion_report(platform_ids: Iterable[int], *, by: str = "country", since
     for code in rollout_countries():
         matrix[code] = {}
     for r in found:
-        key = {"country": r.country, "module": r.module_id, "agency": r.agency}[by]
+        key = {"country": r.country, "module": r.module_id, "agency": r.agency, "language": r.language}[by]
         completed_in = r.completed_at is not None and (start is None or r.completed_at >= start) and (
             end is None or r.completed_at < end)
         cell = matrix[r.country].setdefault(r.module_id, Line(r.module_id))
@@ -166,7 +171,7 @@ def completion_report(platform_ids: Iterable[int], *, by: str = "country", since
             line.passed += r.passed
     courses = db.session.scalar(select(db.func.count(Course.id)).where(Course.platform_id.in_(platform_ids))) or 0
     module_ids = sorted({r.module_id for r in found})
-    return Report(by, _ordered(by, lines), totals, courses, dict(matrix), module_ids, since, until)
+    return Report(by, _ordered(by, lines), totals, courses, dict(matrix), module_ids, since, until, found)
 
 
 def _ordered(by: str, lines: dict[str, Line]) -> list[Line]:
@@ -180,7 +185,7 @@ def _ordered(by: str, lines: dict[str, Line]) -> list[Line]:
 def report_table(report: Report, label: Any, module_title: Any, title: str) -> Table:
     """The report as one table: key (with country name or module title), counts and rates."""
     header = {"country": ["country", "country_name"], "module": ["module", "module_title"],
-              "agency": ["agency"]}[report.by]
+              "agency": ["agency"], "language": ["language"]}[report.by]
     header = header + ["learners", "results", "completed", "completion_rate", "took_quiz", "passed", "pass_rate",
                        "since", "until"]
     rows = []
@@ -203,6 +208,21 @@ def matrix_table(report: Report, label: Any, title: str) -> Table:
     header = ["country", "country_name"] + [f"{m}_completed" for m in report.module_ids]
     rows = [[code, label(code) if code else ""] + [cells[m].completed if m in cells else 0 for m in report.module_ids]
             for code, cells in report.matrix.items()]
+    return Table(title, header, rows)
+
+
+def completions_table(report: Report, label: Any, module_title: Any, title: str) -> Table:
+    """Completions and passes by country, agency, module and the language it was taken in."""
+    counts: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for r in report.results:
+        if r.completed_at is None:
+            continue
+        entry = counts[(r.country, r.agency, r.module_id, r.language)]
+        entry[0] += 1
+        entry[1] += r.passed
+    header = ["country", "country_name", "agency", "module", "module_title", "language", "completions", "passes"]
+    rows = [[c, label(c) if c else "", a, m, module_title(m), lang, n, p]
+            for (c, a, m, lang), (n, p) in sorted(counts.items())]
     return Table(title, header, rows)
 
 

@@ -13,7 +13,7 @@ from ..lti.current import current, launch_required, scope_to_launch
 from ..lti.roles import Access
 from ..models_base import utcnow
 from ..runtime import runtime
-from .reports import BY, completion_report, matrix_table, quarter_of, report_table
+from .reports import BY, completion_report, completions_table, matrix_table, quarter_of, report_table
 
 bp = Blueprint("admin", __name__, url_prefix="/l/<ref>/admin")
 scope_to_launch(bp)
@@ -27,7 +27,8 @@ def _module_title(module_id: str) -> str:
 def _query() -> tuple[str, date | None, date | None]:
     by = request.args.get("by") or "country"
     if by not in BY:
-        raise BadRequest(_("The report can be by country, module or agency, not %(value)s.", value=repr(by[:20])))
+        raise BadRequest(_("The report can be by country, module, agency or language, not %(value)s.",
+                           value=repr(by[:20])))
     since, until = _date("since"), _date("until")
     if since and until and since > until:
         raise BadRequest(_("The start date is after the end date."))
@@ -52,7 +53,10 @@ def report() -> str:
     found = completion_report([current().launch.platform_id], by=by, since=since, until=until)
     this_quarter = quarter_of(utcnow().date())
     last_quarter = quarter_of(this_quarter[0] - timedelta(days=1))
+    from ..learner.services import LANGUAGE_LABELS
+
     return render_template("admin/report.html", report=found, by=by, module_title=_module_title,
+                           language_names=LANGUAGE_LABELS,
                            quarters=[(_("This quarter"), this_quarter), (_("Last quarter"), last_quarter)],
                            lang=current().locale)
 
@@ -68,5 +72,6 @@ def report_download(fmt: str) -> Response:
     name = file_name(current().launch.platform.name or "platform", f"completions-by-{by}", utcnow().date(), fmt)
     if fmt == "csv":
         return Response(csv_bytes(table), mimetype=CSV_TYPE, headers=download_headers(name))
-    tables = [table, matrix_table(found, local_country_name, _("Country x module"))]
+    tables = [table, matrix_table(found, local_country_name, _("Country x module")),
+              completions_table(found, local_country_name, _module_title, _("Completions"))]
     return Response(xlsx_bytes(tables), mimetype=XLSX_TYPE, headers=download_headers(name))

@@ -21,7 +21,7 @@ def load_catalogue(path: Path) -> Catalogue:
     loaded = load_modules(Path(path))
     if loaded.problems:
         raise ContentInvalid(loaded.problems)
-    catalogue = Catalogue(tuple(loaded.modules), Path(path))
-    log.info("loaded %d modules from %s in %.0f ms", len(catalogue), path,
-             (time.perf_counter() - started) * 1000)
+    catalogue = Catalogue(tuple(loaded.modules), Path(path), loaded.glossary)
+    log.info("loaded %d modules and %d glossary terms from %s in %.0f ms", len(catalogue),
+             len(loaded.glossary or ()), path, (time.perf_counter() - started) * 1000)
     return catalogue

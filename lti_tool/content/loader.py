@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .glossary import Glossary, read_glossary
 from .models import Module, Page
 from .problems import Problem
 from .quality import ModuleFacts, duplicate_prompts, quiz_warnings
@@ -28,6 +29,8 @@ OBJECTIVES_PER_MODULE = (3, 6)
 MIN_READING = 2
 #: how render.py marks the "## In practice" section of a page (its heading id)
 PRACTICE_HEADING = 'id="in-practice"'
+#: the translated fields of module.yaml that learners read
+TRANSLATED_FIELDS = ("title", "summary", "objectives")
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Loaded:
     modules: list[Module]
     problems: list[Problem]
     warnings: list[Problem] = field(default_factory=list)
+    glossary: Glossary | None = None
 
 
 def load_modules(path: Path, *, thorough: bool = False) -> Loaded:
@@ -52,7 +56,10 @@ def load_modules(path: Path, *, thorough: bool = False) -> Loaded:
     if not folders:
         problems.append(Problem(path, 1, "no module folders found"))
     known = {folder.name for folder in folders}
-    drafts = [_ModuleReader(folder, known, thorough).read() for folder in folders]
+    # first: pages link their terms to it, and translated files are checked against it
+    glossary, glossary_problems = read_glossary(path, known, thorough=thorough)
+    problems += glossary_problems
+    drafts = [_ModuleReader(folder, known, thorough, glossary).read() for folder in folders]
     warnings: list[Problem] = []
     for draft in drafts:
         problems += draft.problems
@@ -61,7 +68,7 @@ def load_modules(path: Path, *, thorough: bool = False) -> Loaded:
     warnings += duplicate_prompts(d.en_quiz for d in drafts if d.en_quiz)
     modules = sorted((d.module for d in drafts if d.module), key=lambda m: (m.order, m.id))
     log.debug("read %d module folders under %s: %d problems", len(folders), path, len(problems))
-    return Loaded(modules, _sorted(problems), _sorted(warnings))
+    return Loaded(modules, _sorted(problems), _sorted(warnings), glossary)
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
@@ -91,10 +98,12 @@ class _Draft:
 class _ModuleReader:
     """Reads one module folder; keeps going after each problem so all are reported together."""
 
-    def __init__(self, folder: Path, known_modules: set[str], thorough: bool = False):
+    def __init__(self, folder: Path, known_modules: set[str], thorough: bool = False,
+                 glossary: Glossary | None = None):
         self.folder = folder
         self.known_modules = known_modules
         self.thorough = thorough
+        self.glossary = glossary
         self.draft = _Draft(folder)
         self.problems = self.draft.problems
 
@@ -140,6 +149,10 @@ class _ModuleReader:
             return None, None
         meta, problems = validate(src, ModuleFile)
         self.problems.extend(problems)
+        if self.glossary is not None:
+            for lang in LANGUAGES:
+                self.draft.warnings += self.glossary.yaml_variant_warnings(
+                    src, lang, lambda path, lang=lang: path[1:2] == (lang,) and path[0] in TRANSLATED_FIELDS)
         return meta, src
 
     # The rules below read the raw data, so they still run when another field is invalid.
@@ -233,6 +246,8 @@ class _ModuleReader:
         text = self._read(file)
         if text is None:
             return _PageDraft(file, None, None, None)
+        if self.glossary is not None:
+            self.draft.warnings += self.glossary.variant_warnings(file, text, lang)
         lines = text.splitlines(keepends=True)
         if not lines or lines[0].strip() != "---":
             self.problems.append(Problem(file, 1, "a page starts with a front matter block: "
@@ -255,7 +270,8 @@ class _ModuleReader:
         return _PageDraft(file, front, src, rendered, raw_id.group(1) if raw_id else None)
 
     def _body(self, file: Path, text: str, first_line: int, lang: str) -> Rendered:
-        rendered = render_markdown(text, first_line=first_line, new_tab_note=new_tab_note(lang))
+        terms = self.glossary.linker(lang, self.folder.name) if self.glossary is not None else None
+        rendered = render_markdown(text, first_line=first_line, new_tab_note=new_tab_note(lang), terms=terms)
         self.problems.extend(Problem(file, line, message) for line, message in rendered.problems)
         return rendered
 
@@ -326,6 +342,8 @@ class _ModuleReader:
                 en_src = src
             quiz, problems = validate(src, QuizFile)
             self.problems.extend(problems)
+            if self.glossary is not None:
+                self.draft.warnings += self.glossary.yaml_variant_warnings(src, entry.stem)
             self.problems.extend(check_quiz(src, quiz))
             if quiz is not None:
                 parsed[entry.stem] = (quiz, src)

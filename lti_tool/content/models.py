@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from .glossary import Glossary
 from .quiz import QuizContent
 from .schema import (
     DEFAULT_LANG,
@@ -139,6 +140,8 @@ class Catalogue:
 
     modules: tuple[Module, ...]
     path: Path
+    #: the termbase and glossary page; None when the curriculum has no glossary.yaml
+    glossary: Glossary | None = None
     _by_id: dict[str, Module] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -233,3 +233,55 @@ class QuizFile(_Strict):
     draw: int | None = Field(default=None, ge=1)
     shuffle: bool = True
     questions: list[Question] = Field(min_length=1)
+
+
+# -- the glossary (modules/glossary.yaml) ----------------------------------------------------------
+
+#: a definition is one or two sentences for officials, not an essay
+DEFINITION_MAX = 480
+
+Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=120)]
+Abbreviation = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9.]{1,11}$")]
+
+
+class GlossaryText(_Strict):
+    """One language of a glossary entry: the preferred form, the other forms, what to avoid."""
+
+    #: the preferred form, shown as the entry's headword
+    term: Phrase
+    abbr: Abbreviation | None = None
+    #: other accepted forms (plurals, short forms), linked like the term
+    forms: list[Phrase] = []
+    #: when given, pages link only these phrases (for words that are also everyday words)
+    match: list[Phrase] | None = None
+    #: phrases that contain a form but mean something else ("regional integration")
+    exclude: list[Phrase] = []
+    #: non-preferred variants: `modules check` warns when a translated page uses one
+    avoid: list[Phrase] = []
+    #: the official text the preferred form follows
+    source: Text | None = None
+    definition: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                 max_length=DEFINITION_MAX)]
+
+
+class GlossaryTerm(_Strict):
+    id: Slug
+    #: the modules where the term matters (the glossary page links to them)
+    modules: list[Slug] = Field(min_length=1)
+    see: list[Slug] = []
+    #: pages link the term only in these modules (default: every module)
+    link_in: list[Slug] | None = None
+    #: for writers and translators; never shown to learners
+    note: Text | None = None
+    en: GlossaryText
+    es: GlossaryText
+    fr: GlossaryText
+
+    def text(self, lang: str) -> GlossaryText:
+        return getattr(self, lang)
+
+
+class GlossaryFile(_Strict):
+    """`glossary.yaml`."""
+
+    terms: list[GlossaryTerm] = Field(min_length=1)

@@ -29,6 +29,8 @@ class Source:
     data: Any
     node: yaml.Node | None
     offset: int = 0
+    #: the text that was parsed (front matter: that block only), for checks that read the source
+    text: str = ""
 
     def line(self, loc: Loc = ()) -> int:
         """The 1-based line of the value at `loc` (or of the nearest enclosing value that exists)."""
@@ -84,7 +86,7 @@ def parse(file: Path, text: str, offset: int = 0) -> tuple[Source | None, list[P
         return None, [Problem(file, 1 + offset, f"YAML syntax error: {exc}")]
     finally:
         loader.dispose()
-    source = Source(file, data, node, offset)
+    source = Source(file, data, node, offset, text)
     return source, _duplicate_keys(source, node, ())
 
 
@@ -156,6 +158,7 @@ _PATTERN_HINTS = {
     SLUG: "use lowercase letters, digits and hyphens",
     QUIZ_ID: "use letters, digits, '_', '.' and '-'",
     r"^https://\S+$": "must be an https:// address",
+    r"^[A-Za-z][A-Za-z0-9.]{1,11}$": "an abbreviation is 2 to 12 letters, digits or dots, starting with a letter",
 }
 _TAGS = {"single", "multiple", "true_false", "matching", "ordering"}
 
@@ -184,5 +187,7 @@ def _message(err: dict) -> str:
     if kind == "too_short":
         return f"needs at least {ctx.get('min_length')} items, found {ctx.get('actual_length')}"
     if kind == "string_too_short":
-        return "must not be empty"
+        return "must not be empty" if ctx.get("min_length") == 1 else f"too short (at least {ctx.get('min_length')} characters)"
+    if kind == "string_too_long":
+        return f"too long: {len(str(err.get('input')))} characters (at most {ctx.get('max_length')})"
     return f"invalid value {err.get('input')!r}: {err['msg']}"

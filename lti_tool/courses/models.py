@@ -11,16 +11,25 @@ from ..models_base import UTCDateTime, utcnow
 
 
 class Course(db.Model):
-    """An LTI context. A launch without a context gets the platform's empty-id course."""
+    """An LTI context, or, for launches without a context, one resource link of one deployment.
+
+    Launches without a context never share a course: each resource link is a course of its own, so
+    a facilitator of one link sees nobody from another.
+    """
 
     __tablename__ = "course"
-    __table_args__ = (UniqueConstraint("platform_id", "context_id", name="uq_course_context"),)
+    __table_args__ = (UniqueConstraint("platform_id", "context_id", "link_deployment_id", "resource_link_id",
+                                       name="uq_course_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"), index=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id", ondelete="CASCADE"))
     #: the context claim's id; "" when the launch had no context
     context_id: Mapped[str] = mapped_column(String(255))
+    #: without a context: the deployment row the resource link came through (0 for an LTI context)
+    link_deployment_id: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: without a context: the resource link this course was made for ("" for an LTI context)
+    resource_link_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
     label: Mapped[str] = mapped_column(String(255), default="")
     title: Mapped[str] = mapped_column(String(512), default="")
     #: NRPS memberships URL, when the platform offers it
@@ -78,10 +87,9 @@ class Participant(db.Model):
     sub: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255), default="")
     email: Mapped[str] = mapped_column(String(320), default="")
-    #: the LMS profile country (custom person_country), when substituted and valid
-    profile_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     #: the learner's own answer, asked once when nothing else gives a country
     chosen_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    #: the learner's own answer ("about you"); the LMS's value is per enrolment
     agency: Mapped[str | None] = mapped_column(String(255), nullable=True)
     #: when we asked the learner for a country (asked once, answered or not)
     country_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -92,7 +100,12 @@ class Participant(db.Model):
 
 
 class Enrolment(db.Model):
-    """A participant's role in a course, as of their latest launch there."""
+    """A participant's role in a course, as of their latest launch there.
+
+    The LMS's custom `person_country` and `agency` are kept here, per course, not on the participant:
+    activity-level custom parameters are set by a course's teachers, so one course's values must
+    not change what another course (or an admin report over all courses) shows for the person.
+    """
 
     __tablename__ = "enrolment"
     __table_args__ = (UniqueConstraint("course_id", "participant_id", name="uq_enrolment"),)
@@ -103,6 +116,10 @@ class Enrolment(db.Model):
     #: learner | facilitator | admin
     role: Mapped[str] = mapped_column(String(16))
     last_launch_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: the LMS profile country (custom person_country) as this course's launches gave it, when valid
+    profile_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    #: the custom `agency` this course's launches gave
+    agency: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
     participant: Mapped[Participant] = relationship()
 
@@ -128,4 +145,7 @@ class Completion(db.Model):
     agency: Mapped[str | None] = mapped_column(String(255), nullable=True)
     percent: Mapped[int | None] = mapped_column(nullable=True)
     passed: Mapped[bool] = mapped_column(default=False)
+    #: the content language the module was taken in (en, es, fr: the quiz's, or the pages' when
+    #: there was no quiz); None for completions recorded before the tool kept it
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,10 +1,9 @@
 """Who is in a course and what the LMS (or they) said about them: the one place that reads it.
 
-A person's country and agency are kept on the participant today (the latest launch's LMS profile,
-else their own answer). Every report reads them through `learner_people`, or through
-`with_person` and `PERSON_COUNTRY` / `PERSON_AGENCY` in its own query, so moving them to the
-enrolment (per course) means changing this file only: point the two expressions at Enrolment's
-columns and make `with_person` join the enrolment of (course, participant).
+What the LMS says about a person (custom `person_country`, `agency`) is kept per course, on the
+enrolment; what the person answered themselves (asked once) on the participant. A person's country
+in a course is the LMS's, else their answer; so is their agency. Every report reads them through
+`learner_people`, or through `with_person` and `PERSON_COUNTRY` / `PERSON_AGENCY` in its own query.
 """
 from __future__ import annotations
 
@@ -18,9 +17,10 @@ from ..extensions import db
 from ..lti.roles import Access
 from .models import Enrolment, Participant
 
-#: the person's own country: the LMS profile's, else their answer to "which country do you work for"
-PERSON_COUNTRY: Any = func.coalesce(Participant.profile_country, Participant.chosen_country)
-PERSON_AGENCY: Any = Participant.agency
+#: the person's own country in a course: the LMS profile's there, else their answer to "which country
+#: do you work for"; the same for the agency
+PERSON_COUNTRY: Any = func.coalesce(Enrolment.profile_country, Participant.chosen_country)
+PERSON_AGENCY: Any = func.coalesce(Enrolment.agency, Participant.agency)
 LEARNER = Access.LEARNER.label
 
 
@@ -56,9 +56,11 @@ def learner_people(course_id: int, participant_id: int | None = None) -> list[Pe
 
 
 def with_person(query: Any, course_id_column: Any, participant_id_column: Any) -> Any:
-    """`query` joined to whatever holds a person's country and agency in a course, so that
-    PERSON_COUNTRY and PERSON_AGENCY can be selected (the course column is what the enrolment will need)."""
-    return query.join(Participant, Participant.id == participant_id_column)
+    """`query` joined to what holds a person's country and agency in a course (their enrolment there,
+    their participant row), so that PERSON_COUNTRY and PERSON_AGENCY can be selected."""
+    return (query.join(Participant, Participant.id == participant_id_column)
+            .outerjoin(Enrolment, and_(Enrolment.course_id == course_id_column,
+                                       Enrolment.participant_id == participant_id_column)))
 
 
 def learner_condition(course_id_column: Any, participant_id_column: Any) -> Any:

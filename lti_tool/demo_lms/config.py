@@ -46,7 +46,7 @@ class DemoLmsConfig:
 
     #: the platform's own origin, also its issuer; must be loopback
     base_url: str
-    #: the tool's origin; its LTI endpoints default to the paths in design section 3
+    #: the tool's origin; its LTI endpoints default to /lti/login, /lti/launch and /.well-known/jwks.json
     tool_base_url: str
     #: folder for the platform's private key (the only state kept across restarts)
     state_dir: Path

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import secrets
 from typing import Any
@@ -112,7 +113,14 @@ class DemoLms:
         custom = {"module": module, **({"country": country} if country else {})}
         return self.state.add_placement(title, custom, line_item={"label": title, "score_maximum": 100.0})
 
-    def login_url(
+    def login_url(self, user_sub: str, placement_id: str | None = None, **options: Any) -> str:
+        """The tool's OIDC login-initiation URL for one launch (what the iframe's src points at).
+
+        Options as for `login_params`: deep_link, document_target, locale, platform_storage.
+        """
+        return f"{self.cfg.tool_login_url}?{urlencode(self.login_params(user_sub, placement_id, **options))}"
+
+    def login_params(
         self,
         user_sub: str,
         placement_id: str | None = None,
@@ -121,8 +129,12 @@ class DemoLms:
         document_target: str = "iframe",
         locale: str | None = None,
         platform_storage: bool | None = None,
-    ) -> str:
-        """The tool's OIDC login-initiation URL for one launch (what the iframe's src points at)."""
+    ) -> dict[str, str]:
+        """The OIDC login initiation for one new launch, as Moodle sends it (fixture 01).
+
+        Each call starts a launch of its own: its `lti_message_hint` is good for one authentication
+        request, as in Moodle.
+        """
         user = self.user(user_sub)
         if deep_link:
             if not user.can_deep_link:
@@ -149,8 +161,7 @@ class DemoLms:
             message_type=DEEP_LINKING_REQUEST if deep_link else RESOURCE_LINK_REQUEST,
             document_target=document_target,
             locale=locale,
-            # Moodle's lti_message_hint names the launch; /auth checks the tool passed it back unchanged.
-            message_hint=f"launch-{secrets.token_urlsafe(12)}",
+            message_hint=_message_hint(placement_id),
         )
         login_hint = self.state.remember_intent(intent)
         params = {
@@ -163,9 +174,19 @@ class DemoLms:
         }
         if platform_storage:
             params["lti_storage_target"] = "_parent"
-        return f"{self.cfg.tool_login_url}?{urlencode(params)}"
+        return params
 
     def target_link_uri(self, placement_id: str | None) -> str:
         if placement_id is None:
             return self.cfg.tool_launch_url
         return self.placement(placement_id).target_link_uri or self.cfg.tool_launch_url
+
+
+def _message_hint(placement_id: str | None) -> str:
+    """Moodle 4.5's `lti_message_hint`: the course module and a launch id its session keeps for one
+    authentication request (fixture 01); a Deep Linking request names only the launch."""
+    nonce = secrets.randbelow(10**9)
+    if placement_id is None:
+        return json.dumps({"launchid": f"ltilaunch_ContentItemSelectionRequest{nonce}"}, separators=(",", ":"))
+    return json.dumps({"cmid": int(placement_id), "launchid": f"ltilaunch{placement_id}_{nonce}"},
+                      separators=(",", ":"))

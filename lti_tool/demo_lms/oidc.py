@@ -21,6 +21,10 @@ bp = Blueprint("demo_lms_oidc", __name__)
 MAX_DEEP_LINK_REQUESTS = 1_000
 
 
+class LaunchSpent(Exception):
+    """The authentication request names a launch that was already used: Moodle's "Invalid request"."""
+
+
 class AuthRequestError(Exception):
     """An OIDC authentication request we refuse, with the OIDC error code to send back."""
 
@@ -57,10 +61,14 @@ def check_auth_request(lms: DemoLms, params: Mapping[str, str]) -> LaunchIntent:
     login_hint = params.get("login_hint", "")
     with lms.state.lock:
         intent = lms.state.intents.get(login_hint)
-    if intent is None:
-        raise AuthRequestError("login_required", "login_hint is missing or unknown: start the launch from the course")
-    if params.get("lti_message_hint") != intent.message_hint:
-        raise AuthRequestError("invalid_request", "lti_message_hint does not match the one sent at login initiation")
+        if intent is None:
+            raise AuthRequestError("login_required", "login_hint is missing or unknown: start the launch from the course")
+        if intent.used:
+            raise LaunchSpent()
+        if params.get("lti_message_hint") != intent.message_hint:
+            raise AuthRequestError("invalid_request",
+                                   "lti_message_hint does not match the one sent at login initiation")
+        intent.used = True  # Moodle unsets the launch in the session once an authentication request names it
     return intent
 
 
@@ -103,7 +111,7 @@ def jwks() -> Response:
     return resp
 
 
-@bp.route("/auth", methods=["GET", "POST"])
+@bp.route("/mod/lti/auth.php", methods=["GET", "POST"])
 def auth() -> Response | tuple[str, int]:
     lms = current_lms()
     params = request.values
@@ -114,6 +122,12 @@ def auth() -> Response | tuple[str, int]:
         return html_message(400, f"OIDC error: {exc.code}", exc.description, error_code=exc.code)
     try:
         intent = check_auth_request(lms, params)
+    except LaunchSpent:
+        log.warning("refused an auth request for a launch already used (its lti_message_hint is spent)")
+        lms.count("spent_launches")
+        return html_message(400, "Invalid request",
+                            "This launch was already used: a launch is good for one sign-in, as in Moodle. "
+                            "Open the activity again from the course.")
     except AuthRequestError as exc:
         log.warning("auth request error %s: %s", exc.code, exc.description)
         return _form_post(

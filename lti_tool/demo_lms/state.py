@@ -70,7 +70,11 @@ class ScoreRecord:
 
 @dataclass
 class LaunchIntent:
-    """What an opaque login_hint stands for: who launches what, and how it is presented."""
+    """What an opaque login_hint stands for: who launches what, and how it is presented.
+
+    Like Moodle's launch in the user's session, it is good for one authentication request: `used`
+    is set by the first /auth that names it.
+    """
 
     user_sub: str
     placement_id: str | None
@@ -78,6 +82,7 @@ class LaunchIntent:
     document_target: str
     locale: str
     message_hint: str
+    used: bool = False
 
 
 @dataclass

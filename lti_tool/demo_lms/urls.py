@@ -18,7 +18,12 @@ class Urls:
 
     @property
     def auth(self) -> str:
-        return f"{self.base}/auth"
+        """The OIDC authorization endpoint, at Moodle's path (tools recognise Moodle by it)."""
+        return f"{self.base}/mod/lti/auth.php"
+
+    def activity_launch(self, placement_id: str) -> str:
+        """Moodle's `mod/lti/launch.php?id=<cmid>`: starts a fresh launch of the activity (a new window's link)."""
+        return self.page("/mod/lti/launch.php", id=placement_id)
 
     @property
     def token(self) -> str:

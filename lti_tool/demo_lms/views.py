@@ -5,7 +5,7 @@ import dataclasses
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, session, url_for
 
 from .course import COURSE, LOCALES
 from .extension import LaunchRefused
@@ -59,10 +59,14 @@ def launch() -> str | tuple[str, int]:
         user = lms.user(args.get("user", ""))
         placement_id = None if deep_link else args.get("placement")
         frame_url = lms.login_url(user.sub, placement_id, platform_storage=storage, **options)
-        window_url = lms.login_url(user.sub, placement_id, document_target="window", **options)
         placement = lms.placement(placement_id) if placement_id else None
+        # as Moodle's activity page: a new window starts a launch of its own (launch.php), every time
+        window_url = (lms.urls.activity_launch(placement.id) if placement else
+                      lms.login_url(user.sub, placement_id, document_target="window", **options))
     except LaunchRefused as exc:
         return html_message(exc.status, "This launch cannot start", str(exc))
+    # the demo has no login: who you act as is remembered, as Moodle's session knows its user
+    session["acting_user"] = user.sub
     return render_template(
         "demo_lms/launch.html",
         course=COURSE,
@@ -74,6 +78,25 @@ def launch() -> str | tuple[str, int]:
         platform_storage="lti_storage_target=" in frame_url,
         tool_origin=lms.cfg.tool_origin,
     )
+
+
+@bp.get("/mod/lti/launch.php")
+def activity_launch() -> Response | tuple[str, int]:
+    """Moodle's launch.php: a fresh login initiation for the activity, posted to the tool by the browser.
+
+    Moodle's own "open in a new window" link and its activity frame point here; so may a tool that
+    asks to be opened in a new window, since the launch it was given is spent by then.
+    """
+    lms = current_lms()
+    user_sub = session.get("acting_user")
+    if not user_sub:
+        return html_message(401, "Choose who you are",
+                            "The demo LMS has no sign-in: choose a person on the course page, then open the activity.")
+    try:
+        params = lms.login_params(user_sub, request.args.get("id", ""), document_target="window")
+    except LaunchRefused as exc:
+        return html_message(exc.status, "This launch cannot start", str(exc))
+    return render_template("demo_lms/form_post.html", action=lms.cfg.tool_login_url, fields=params)
 
 
 @bp.get("/gradebook")

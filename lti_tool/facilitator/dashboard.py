@@ -195,12 +195,12 @@ def _fill_progress(rows: dict[int, Row], index: dict[str, int], modules: list[An
     # the completion's own country comes with its progress row (one query, not two): a result is never
     # moved to the country of a later completion
     for (pid, module_id, pages_read, last_page, done, used, granted, score, passed, location, completion_id,
-         completion_country, *moments) in db.session.execute(
+         completion_country, language, *moments) in db.session.execute(
             select(Progress.participant_id, Progress.module_id, func.json_array_length(Progress.pages_read),
                    Progress.last_page_id, Progress.completed_at.is_not(None), Progress.attempts_used,
                    Progress.attempts_granted,
                    func.coalesce(Progress.score_percent, Progress.best_percent), Progress.passed,
-                   Progress.location, Completion.id, Completion.country, *times)
+                   Progress.location, Completion.id, Completion.country, Completion.language, *times)
             .outerjoin(Completion, and_(Completion.course_id == Progress.course_id,
                                         Completion.participant_id == Progress.participant_id,
                                         Completion.module_id == Progress.module_id))
@@ -226,6 +226,7 @@ def _fill_progress(rows: dict[int, Row], index: dict[str, int], modules: list[An
         cell.location = location
         if completion_id is not None:
             cell.country = completion_country or NOT_GIVEN
+            cell.language = language
 
 
 def _fill_open_attempts(rows: dict[int, Row], index: dict[str, int], scope: _Scope) -> None:

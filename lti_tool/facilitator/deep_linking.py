@@ -12,7 +12,7 @@ from ..errors import BadRequest
 from ..grades.lineitems import LINEITEM_TAG, SCORE_MAXIMUM
 from ..lti.claims import Claim
 from ..lti.models import Launch
-from ..lti.tool_conf import registration_for
+from ..lti.pylti import registration_for
 
 
 @dataclass(frozen=True)

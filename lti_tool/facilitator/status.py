@@ -79,6 +79,8 @@ class Cell:
     delivery: Delivery | None = None
     #: a progress row exists (the learner opened a page or the quiz)
     begun: bool = False
+    #: the language the module was completed in (None until completed, or not recorded)
+    language: str | None = None
 
     @property
     def started(self) -> bool:

@@ -15,7 +15,7 @@ from .status import words
 CLASS_HEADER = [
     "name", "email", "country", "country_name", "agency", "course", "module", "module_title", "status",
     "status_text", "pages_read", "pages_total", "attempts_used", "attempts_left", "score_percent", "passed",
-    "completed", "started_at", "completed_at", "last_active_at", "grade_delivery",
+    "completed", "started_at", "completed_at", "last_active_at", "grade_delivery", "language",
 ]
 
 
@@ -38,7 +38,7 @@ def class_table(board: Dashboard, lang: str, title: str) -> Table:
                 cell.attempts_used, "" if cell.attempts_left is None else cell.attempts_left,
                 "" if cell.score is None else cell.score, "yes" if cell.passed else "no",
                 "yes" if cell.completed else "no", cell.started_at, cell.completed_at, cell.last_seen_at,
-                cell.delivery.status if cell.delivery else "",
+                cell.delivery.status if cell.delivery else "", cell.language or "",
             ])
     return Table(title, CLASS_HEADER, rows)
 

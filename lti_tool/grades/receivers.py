@@ -13,25 +13,29 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 
 from ..attribution import Attribution, attribute
+from ..courses.language import quiz_language, taken_in
 from ..courses.models import Completion, Course, Enrolment, Participant, Placement
 from ..courses.placements import module_placement
 from ..extensions import db
 from ..lti.roles import Access
 from ..progress.models import Progress
 from ..quizzes.scoring import display_percent
-from ..signals import attempt_scored, module_completed
+from ..signals import attempt_scored, module_completed, placement_launched
 from .models import DeliveryStatus, GradeDelivery
 from .services import Column, ScoreReport, queue_score
 
 log = logging.getLogger(__name__)
 
 
-def attribution_for(placement: Placement | None, participant: Participant) -> Attribution:
+def attribution_for(placement: Placement | None, participant: Participant, course_id: int) -> Attribution:
+    """Country and agency of a completion in one course: what the LMS said in that course comes first."""
+    enrolment = db.session.scalar(select(Enrolment).where(
+        Enrolment.course_id == course_id, Enrolment.participant_id == participant.id))
     return attribute(
         activity_country=placement.country if placement else None,
-        profile_country=participant.profile_country,
+        profile_country=enrolment.profile_country if enrolment else None,
         chosen_country=participant.chosen_country,
-        agency=participant.agency,
+        agency=(enrolment.agency if enrolment else None) or participant.agency,
     )
 
 
@@ -57,7 +61,7 @@ def column_of(progress: Any, module: Any, attempt: Any) -> Column:
 def _counted_for(progress: Any, module: Any, participant: Participant, placement: Placement | None) -> Attribution:
     """The country the score counts for. A completion keeps the one it recorded, unless the score now
     goes to another placement's column: then the completion follows that placement."""
-    who = attribution_for(placement, participant)
+    who = attribution_for(placement, participant, progress.course_id)
     completion = db.session.scalar(select(Completion).where(
         Completion.course_id == progress.course_id, Completion.participant_id == participant.id,
         Completion.module_id == module.id))
@@ -92,7 +96,7 @@ def owe(progress: Any, module: Any, attempt: Any) -> GradeDelivery | None:
         module_id=module.id, module_title=module.title("en").text,
         points=counted.points or 0, max_points=counted.max_points or 0,
         completed=progress.completed_at is not None, passed=bool(counted.passed),
-        country=who.country, pass_mark=counted.pass_mark,
+        country=who.country, pass_mark=counted.pass_mark, language=quiz_language(module, counted),
     ), no_column=not reachable)
 
 
@@ -138,7 +142,7 @@ def on_module_completed(sender: Any, *, progress: Any, module: Any, attempt: Any
     latest = attempt or latest_attempt(progress)
     placement = column_of(progress, module, latest).placement
     participant = db.session.get(Participant, progress.participant_id)
-    who = attribution_for(placement, participant)
+    who = attribution_for(placement, participant, progress.course_id)
     exists = db.session.scalar(select(Completion.id).where(
         Completion.course_id == progress.course_id, Completion.participant_id == participant.id,
         Completion.module_id == module.id))
@@ -149,7 +153,7 @@ def on_module_completed(sender: Any, *, progress: Any, module: Any, attempt: Any
             country=who.country, country_source=who.source, agency=who.agency,
             percent=display_percent(progress.best_percent, module.pass_mark)
             if progress.best_percent is not None else None,
-            passed=bool(progress.passed),
+            passed=bool(progress.passed), language=taken_in(module, latest, participant),
         ))
         db.session.flush()
         log.info("completion: participant %s module %s country %s (%s)", participant.id, module.id,
@@ -158,7 +162,17 @@ def on_module_completed(sender: Any, *, progress: Any, module: Any, attempt: Any
         owe(progress, module, latest)  # completed by reading the last page: the status changes
 
 
+def on_placement_launched(sender: Any, *, placement_id: int, **_: Any) -> None:
+    """A launch came through an activity of a module: scores waiting for its column are owed to it."""
+    from ..runtime import runtime
+
+    placement = db.session.get(Placement, placement_id)
+    if placement is not None:
+        column_appeared(placement, runtime(sender).catalogue)
+
+
 def connect() -> None:
     """Subscribe once; blinker ignores a second connect of the same function."""
     attempt_scored.connect(on_attempt_scored)
     module_completed.connect(on_module_completed)
+    placement_launched.connect(on_placement_launched)

@@ -10,6 +10,7 @@ from typing import Iterable
 from sqlalchemy import or_, select, update
 
 from ..countries import label as country_label
+from ..courses.language import LANGUAGE_NAMES_EN
 from ..courses.models import Course, Participant, Placement
 from ..extensions import db
 from ..models_base import utcnow
@@ -32,6 +33,8 @@ class ScoreReport:
     country: str | None
     #: the pass mark the attempt was scored against (a score below it never shows as the pass mark)
     pass_mark: int | None = None
+    #: the language the quiz was taken in (en, es, fr)
+    language: str = "en"
 
     @property
     def percent(self) -> int:
@@ -62,8 +65,11 @@ def _number(value: Fraction | float) -> float | int:
 
 def comment_for(report: ScoreReport) -> str:
     """The gradebook feedback: module, result, country — e.g.
-    'm04 Gender and Migration — completed, 8/10 (80%), passed — Grenada (GD)'."""
+    'm04 Gender and Migration — completed, 8/10 (80%), passed — Grenada (GD)', and
+    'completed in Spanish' when the quiz was not taken in English (the comment itself is English)."""
     state = "completed" if report.completed else "submitted"
+    if report.language != "en":
+        state += f" in {LANGUAGE_NAMES_EN.get(report.language, report.language)}"
     result = "passed" if report.passed else "not passed"
     where = country_label(report.country) if report.country else "country not given"
     return (f"{report.module_id} {report.module_title} — {state}, {_number(report.points)}/"

@@ -6,18 +6,23 @@ module only arranges what those rules produced into view models for the template
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 from fractions import Fraction
 from urllib.parse import urlsplit
 
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ..content import Module, Page, QuestionType, Section
+from ..attribution import asks_country
 from ..content.schema import ShowAnswers
 from ..countries import normalize_country
+from ..courses.models import Enrolment
 from ..errors import BadRequest
 from ..extensions import db
+from ..lti.roles import Access
 from ..models_base import utcnow
 from ..content.schema import DEFAULT_LANG
 from ..progress import services as progress_services
@@ -323,12 +328,42 @@ def answer_problem(exc: AnswerError) -> str:
     return _("The form: %(problem)s", problem=problem)
 
 
+def landing_url(ref: str, *, deep_link: bool, access: Access, module_id: str | None, catalogue: Any,
+                asks_country: Callable[[], bool]) -> str | None:
+    """Where a launch belongs: the deep linking picker, its module (after the country question when
+    `asks_country()`), for staff the module's class or the module list; None when there is nothing
+    to show a learner.
+
+    The launch redirects straight here (from what it just wrote) and the learner home (`/l/<ref>/`)
+    does too (from the rows), so both decide alike and a learner's browser makes one request fewer.
+    """
+    if deep_link:
+        return url_for("facilitator.deep_link", ref=ref)
+    module = catalogue.get(module_id) if module_id else None
+    if module is not None and access >= Access.FACILITATOR:
+        # a facilitator opening an activity lands on its class; "see as a learner" is one click away
+        return url_for("facilitator.module_class", ref=ref, module_id=module.id)
+    if module is not None:
+        target = url_for("learner.module", ref=ref, module_id=module.id)
+        if access == Access.LEARNER and asks_country():
+            return url_for("learner.about_you", ref=ref, next=target)
+        return target
+    if access >= Access.FACILITATOR:
+        return url_for("facilitator.catalogue", ref=ref, unknown=module_id or "")
+    return None
+
+
 def needs_country_question(launch: Any) -> bool:
-    """Ask once, and only when neither the activity nor the LMS profile gives a country."""
+    """attribution.asks_country for a launch's participant, placement and enrolment."""
     participant, placement = launch.participant, launch.placement
-    if participant is None or participant.country_asked_at is not None or participant.chosen_country:
+    if participant is None:
         return False
-    return not (placement is not None and placement.country) and not participant.profile_country
+    known = {"asked": participant.country_asked_at is not None, "chosen_country": participant.chosen_country,
+             "activity_country": placement.country if placement is not None else None}
+    if not asks_country(**known, profile_country=None):
+        return False  # settled without reading this course's enrolment
+    return asks_country(**known, profile_country=db.session.scalar(select(Enrolment.profile_country).where(
+        Enrolment.course_id == launch.course_id, Enrolment.participant_id == participant.id)))
 
 
 def lms_agency(launch: Any) -> str | None:

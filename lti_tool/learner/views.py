@@ -19,9 +19,7 @@ from ..error_pages import refusal
 from ..errors import BadRequest, LaunchExpired, NotFound
 from ..extensions import db
 from ..forms import is_cross_site_post, launch_csrf_token
-from ..grades.receivers import column_appeared
 from ..lti.current import CurrentLaunch, current, launch_required, scope_to_launch
-from ..lti.roles import Access
 from ..models_base import utcnow
 from ..progress import services as progress
 from ..progress.models import Attempt, Progress
@@ -83,25 +81,15 @@ def _placement_for(module: Module) -> int | None:
 @bp.get("/")
 @launch_required()
 def home() -> Response | tuple[str, int]:
-    """Send each launch where it belongs: deep linking, its module, or the catalogue."""
+    """Send each launch where it belongs (services.landing_url), or say there is no module to show."""
     launch = current()
-    if launch.is_deep_link:
-        return redirect(url_for("facilitator.deep_link"))
     placement = launch.launch.placement
     module_id = placement.module_id if placement else None
-    module = runtime().catalogue.get(module_id) if module_id else None
-    if placement is not None and module is not None:
-        column_appeared(placement, runtime().catalogue)   # scores that waited for this module's column
-    if module is not None:
-        if launch.access >= Access.FACILITATOR:
-            # a facilitator opening an activity lands on its class; "see as a learner" is one click away
-            return redirect(url_for("facilitator.module_class", module_id=module.id))
-        target = url_for("learner.module", module_id=module.id)
-        if launch.access == Access.LEARNER and services.needs_country_question(launch.launch):
-            return redirect(url_for("learner.about_you", next=target))
+    target = services.landing_url(launch.ref, deep_link=launch.is_deep_link, access=launch.access,
+                                  module_id=module_id, catalogue=runtime().catalogue,
+                                  asks_country=lambda: services.needs_country_question(launch.launch))
+    if target is not None:
         return redirect(target)
-    if launch.access >= Access.FACILITATOR:
-        return redirect(url_for("facilitator.catalogue", unknown=module_id or ""))
     return render_template("learner/no_module.html", module_id=module_id), 404
 
 

@@ -2,28 +2,55 @@
 
 pylti1p3's OIDCLogin keeps state in the framework session and knows nothing of LTI platform
 storage, so this step is ours; the result is the same authorization request pylti1p3 builds.
+The state and nonce live in the shared state store until the launch takes them (`take_state`):
+one store for every worker and host, so login and launch may land anywhere.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import secrets
-import time
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 from urllib.parse import urlencode, urlsplit
-
-from werkzeug.http import dump_cookie, http_date
 
 from ..config import Settings
 from ..errors import LaunchError
 from ..platforms.directory import PlatformInfo, directory
 from ..state_store import StateStore
-from .validation import LoginState
 
 #: login parameters we keep to restart the login in a new window when cookies are blocked
 RELAUNCH_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id", "lti_deployment_id")
+#: the state cookie lives only on the LTI endpoints
+STATE_COOKIE_PATH = "/lti/"
+_STATE_KEY = "state:"
+
+
+@dataclass(frozen=True)
+class LoginState:
+    """What the login step remembered for this state, read back at launch."""
+
+    state: str
+    nonce: str
+    issuer: str
+    client_id: str
+    target_link_uri: str
+    storage_target: str | None = None
+    login_params: dict[str, str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state, "nonce": self.nonce, "issuer": self.issuer, "client_id": self.client_id,
+            "target_link_uri": self.target_link_uri, "storage_target": self.storage_target,
+            "login_params": self.login_params or {},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "LoginState":
+        return cls(**{k: data.get(k) for k in (
+            "state", "nonce", "issuer", "client_id", "target_link_uri", "storage_target", "login_params")})
+
+
 #: the longest value accepted for each login parameter, in bytes (Moodle sends tens of bytes): every
 #: one is stored with the login's state and echoed in the redirect to the LMS, before anyone is known
 LOGIN_PARAM_LIMITS = {"iss": 1024, "login_hint": 2048, "lti_message_hint": 2048, "target_link_uri": 2048,
@@ -57,29 +84,16 @@ def state_cookie_name(state: str) -> str:
     return "emm-state-" + hashlib.sha256(state.encode()).hexdigest()[:16]
 
 
-#: state values we issue ("st-" + token_urlsafe) need no quoting in a cookie
-_PLAIN_STATE = re.compile(r"[A-Za-z0-9_-]{1,128}")
-#: SameSite=None + Secure + Partitioned: the only cookie a browser keeps inside an LMS iframe
-_ATTRIBUTES = "Secure; HttpOnly; Path=/lti/; SameSite=None; Partitioned"
+def peek_state(store: StateStore, state: str) -> LoginState | None:
+    """The login behind `state`, left in the store (the launch may still be refused before it is used)."""
+    record = store.get(_STATE_KEY + state)
+    return LoginState.from_dict(record) if record is not None else None
 
 
-def state_cookie(state: str, max_age: int) -> str:
-    """The Set-Cookie value binding a login's state to this browser.
-
-    Written out rather than through werkzeug's `dump_cookie` (a tenth of a millisecond per launch
-    for two cookies); `tests/lti/test_state_cookie.py` checks both give the same header.
-    """
-    if not _PLAIN_STATE.fullmatch(state):
-        return dump_cookie(state_cookie_name(state), state, max_age=max_age, path="/lti/", secure=True,
-                           httponly=True, samesite="None", partitioned=True)
-    expires = http_date(int(time.time()) + max_age)
-    return f"{state_cookie_name(state)}={state}; Expires={expires}; Max-Age={max_age}; {_ATTRIBUTES}"
-
-
-def state_cookie_removal(state: str) -> str:
-    """The Set-Cookie value that drops the state cookie once the launch has used it."""
-    return (f"{state_cookie_name(state)}=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; "
-            "Secure; Path=/lti/; SameSite=None; Partitioned")
+def take_state(store: StateStore, state: str) -> LoginState | None:
+    """The login behind `state`, taken from the store: of two posts of one launch, one gets it."""
+    record = store.pop(_STATE_KEY + state)
+    return LoginState.from_dict(record) if record is not None else None
 
 
 def origin_of(url: str) -> str:
@@ -114,17 +128,6 @@ def _platform_for(issuer: str, client_id: str | None) -> PlatformInfo:
     return platforms[0]
 
 
-@functools.lru_cache(maxsize=256)
-def _authorization_prefix(auth_login_url: str, client_id: str, launch_url: str) -> str:
-    """The authorization request up to its per-login parameters, encoded once per platform and URL."""
-    fixed = urlencode({
-        "scope": "openid", "response_type": "id_token", "response_mode": "form_post", "prompt": "none",
-        "client_id": client_id, "redirect_uri": launch_url,
-    })
-    separator = "&" if "?" in auth_login_url else "?"
-    return auth_login_url + separator + fixed + "&"
-
-
 def begin_login(
     params: Mapping[str, str], *, launch_url: str, store: StateStore, settings: Settings
 ) -> LoginStart:
@@ -157,13 +160,18 @@ def begin_login(
         target_link_uri=target_link_uri, storage_target=storage_target,
         login_params=relaunch_params(params),
     )
-    store.put("state:" + state, login_state.to_dict(), settings.state_ttl)
+    store.put(_STATE_KEY + state, login_state.to_dict(), settings.state_ttl)
 
-    query = {"login_hint": login_hint, "state": state, "nonce": nonce}
+    query = {
+        "scope": "openid", "response_type": "id_token", "response_mode": "form_post", "prompt": "none",
+        "client_id": platform.client_id, "redirect_uri": launch_url,
+        "login_hint": login_hint, "state": state, "nonce": nonce,
+    }
     if params.get("lti_message_hint"):
         query["lti_message_hint"] = params["lti_message_hint"]
+    separator = "&" if "?" in platform.auth_login_url else "?"
     return LoginStart(
-        auth_url=_authorization_prefix(platform.auth_login_url, platform.client_id, launch_url) + urlencode(query),
+        auth_url=platform.auth_login_url + separator + urlencode(query),
         state=state,
         platform_origin=origin_of(platform.auth_login_url),
         storage_target=storage_target,

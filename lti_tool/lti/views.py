@@ -1,11 +1,11 @@
-"""LTI endpoints: /lti/login, /lti/launch, /.well-known/jwks.json, /lti/config."""
+"""LTI endpoints: /lti/login, /lti/launch, /.well-known/jwks.json, /lti/config, /lti/register/<code>."""
 from __future__ import annotations
 
 import hmac
 import logging
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request
+from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, url_for
 
 from ..errors import LaunchError
 from ..keys.services import public_jwks
@@ -13,27 +13,28 @@ from ..runtime import runtime
 from ..platforms.directory import directory
 from ..platforms.registration import find_invite, register_dynamically
 from .launching import complete_launch
-from .login import begin_login, is_http_origin, origin_of, relaunch_params, state_cookie, state_cookie_name, state_cookie_removal
-from .urls import lti_urls
-from .validation import LoginState
+from .login import (
+    STATE_COOKIE_PATH, LoginState, begin_login, is_http_origin, origin_of, peek_state, relaunch_params,
+    state_cookie_name, take_state,
+)
+from .relaunch import new_window_url
 from . import tool_info
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("lti", __name__)
 
+#: the state cookie: SameSite=None + Secure + Partitioned is the only cookie a browser keeps inside an LMS frame
+_STATE_COOKIE = {"path": STATE_COOKIE_PATH, "secure": True, "samesite": "None", "partitioned": True}
+
 
 @bp.route("/lti/login", methods=["GET", "POST"])
 def login() -> Response:
-    """OIDC login initiation from the platform.
-
-    The plain case (a redirect to the LMS) is served by the WSGI front (`front.py`) before Flask
-    sees it; this view answers the rest and any login the front passes on.
-    """
+    """OIDC login initiation from the platform: a redirect to the LMS, or a page that must run first."""
     rt = runtime()
     params = request.values.to_dict()
-    urls = lti_urls(current_app, request.environ)
-    start = begin_login(params, launch_url=urls.launch, store=rt.state_store, settings=rt.settings)
+    start = begin_login(params, launch_url=url_for("lti.launch", _external=True), store=rt.state_store,
+                        settings=rt.settings)
     new_window = bool(params.get("emm_new_window"))
     if start.storage_target and not new_window:
         # the platform offers LTI platform storage: keep the state there, cookies or not
@@ -42,15 +43,17 @@ def login() -> Response:
             platform_origin=start.platform_origin, storage_target=start.storage_target,
         ))
     elif request.headers.get("Sec-Fetch-Dest") == "iframe" and not new_window:
-        # inside an iframe without platform storage: check that a cookie survives before going on
-        relaunch = urls.login + "?" + urlencode({**relaunch_params(params), "emm_new_window": "1"})
+        # inside an iframe without platform storage: check that a cookie survives before going on;
+        # the LMS has not seen this login yet, so starting it again in a new window is safe
+        relaunch = url_for("lti.login", _external=True) + "?" + urlencode(
+            {**relaunch_params(params), "emm_new_window": "1"})
         response = current_app.make_response(render_template(
             "lti/cookie_check.html", auth_url=start.auth_url, new_window_url=relaunch,
         ))
     else:
         response = redirect(start.auth_url, code=302)
-    response.headers.add("Set-Cookie", state_cookie(start.state, rt.settings.state_ttl))
-    response.headers["Cache-Control"] = "no-store"
+    response.set_cookie(state_cookie_name(start.state), start.state, max_age=rt.settings.state_ttl, httponly=True,
+                        **_STATE_COOKIE)
     return response
 
 
@@ -68,58 +71,66 @@ def _same_origin_post() -> bool:
     return origin is not None and origin == origin_of(request.host_url)
 
 
+def _unknown_state() -> LaunchError:
+    return LaunchError(
+        "The launch's state is unknown or has expired (a login is valid for "
+        f"{runtime().settings.state_ttl // 60} minutes). Launch the activity again from the LMS."
+    )
+
+
 @bp.route("/lti/launch", methods=["GET", "POST"])
 def launch() -> Response:
-    """The id_token form post from the platform (and our own platform-storage re-post).
-
-    A launch whose state cookie came back is served by the WSGI front (`front.py`); this view
-    answers the rest: platform storage, blocked cookies, refusals before the state is consumed.
-    """
+    """The id_token form post from the platform (and our own platform-storage re-post)."""
     if request.method != "POST":
         raise LaunchError(
             "The launch URL only accepts the form the LMS posts after login; open the activity from the LMS.",
             status=405,
         )
     rt = runtime()
-    if not request.form.get("id_token"):
+    id_token = request.form.get("id_token")
+    if not id_token:
         raise LaunchError("The LMS sent no id_token. Launch the activity again from the LMS.")
     state = request.form.get("state", "")
     if not state:
         raise LaunchError("The launch has no state parameter, so it cannot be matched to a login.")
-    record = rt.state_store.get("state:" + state)
-    if record is None:
-        raise LaunchError(
-            "The launch's state is unknown or has expired (a login is valid for "
-            f"{rt.settings.state_ttl // 60} minutes). Launch the activity again from the LMS."
-        )
-    login_state = LoginState.from_dict(record)
 
-    cookie_ok = request.cookies.get(state_cookie_name(state)) == state
-    storage_ok = (
-        request.form.get("emm_storage_check") is not None
-        and hmac.compare_digest(request.form.get("emm_storage_check", ""), _storage_check_token(state))
-        and _same_origin_post()
-    )
-    if not (cookie_ok or storage_ok):
-        if login_state.storage_target:
-            response = current_app.make_response(render_template(
-                "lti/storage_check.html", id_token=request.form["id_token"], state=state,
-                check=_storage_check_token(state), platform_origin=origin_of(
-                    _platform_auth_url(login_state)), storage_target=login_state.storage_target,
-            ))
-            response.headers["Cache-Control"] = "no-store"
-            return response
-        relaunch = lti_urls(current_app, request.environ).login + "?" + urlencode(
-            {**(login_state.login_params or {}), "emm_new_window": "1"})
-        return current_app.make_response((render_template(
-            "lti/cookies_blocked.html", new_window_url=relaunch), 403))
-
-    if rt.state_store.pop("state:" + state) is None:  # a second post of this launch got here first
-        raise LaunchError("This launch was already used. Launch the activity again from the LMS.")
-    ref = complete_launch(rt, login_state, request.form.to_dict(), request.cookies, is_secure=request.is_secure)
-    response = redirect(lti_urls(current_app, request.environ).learner_home(ref), code=303)
-    response.headers.add("Set-Cookie", state_cookie_removal(state))
+    if request.cookies.get(state_cookie_name(state)) == state:
+        # the cookie binds this browser to the login: take the state at once
+        login_state = take_state(rt.state_store, state)
+        if login_state is None:
+            raise _unknown_state()
+    else:
+        login_state = peek_state(rt.state_store, state)
+        if login_state is None:
+            raise _unknown_state()
+        if not _bound_by_platform_storage(state):
+            return _unbound_launch(login_state, id_token)
+        if take_state(rt.state_store, state) is None:  # a second post of this launch got here first
+            raise LaunchError("This launch was already used. Launch the activity again from the LMS.")
+    done = complete_launch(rt, login_state, id_token)
+    # straight to where the learner home would send this launch: one request fewer for the learner
+    response = redirect(done.landing_url(rt.catalogue), code=303)
+    response.delete_cookie(state_cookie_name(state), **_STATE_COOKIE)
     return response
+
+
+def _bound_by_platform_storage(state: str) -> bool:
+    """Our platform-storage page re-posted the launch, with its proof, from our own origin."""
+    proof = request.form.get("emm_storage_check")
+    return proof is not None and hmac.compare_digest(proof, _storage_check_token(state)) and _same_origin_post()
+
+
+def _unbound_launch(login_state: LoginState, id_token: str) -> Response:
+    """No cookie came back: confirm the state through platform storage, or offer a new window."""
+    if login_state.storage_target:
+        return current_app.make_response(render_template(
+            "lti/storage_check.html", id_token=id_token, state=login_state.state,
+            check=_storage_check_token(login_state.state),
+            platform_origin=origin_of(_platform_auth_url(login_state)), storage_target=login_state.storage_target,
+        ))
+    platform = directory.find(login_state.issuer, login_state.client_id)
+    relaunch = new_window_url(platform, login_state.login_params or {}, url_for("lti.login", _external=True))
+    return current_app.make_response((render_template("lti/cookies_blocked.html", new_window_url=relaunch), 403))
 
 
 def _platform_auth_url(login_state: LoginState) -> str:

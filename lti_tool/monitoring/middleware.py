@@ -1,8 +1,8 @@
 """The outermost WSGI layer: a request id for every request (logs and the X-Request-ID response
 header), and its latency for the metrics.
 
-A WSGI layer rather than Flask hooks because it also sees the requests that never reach a view (the
-login and launch front, a 404) and the time of the whole answer.
+A WSGI layer rather than Flask hooks because it also sees the requests that never reach a view (a 404)
+and the time of the whole answer, response streaming included.
 """
 from __future__ import annotations
 
@@ -13,9 +13,6 @@ from ..logs import REQUEST_ID, request_id_from
 from . import metrics
 
 StartResponse = Callable[..., Any]
-
-#: the front answers these before Flask routes them, so no endpoint is recorded for them
-_FRONT_PATHS = {"/lti/login": "lti.login", "/lti/launch": "lti.launch"}
 
 
 class RequestIdMiddleware:
@@ -39,7 +36,6 @@ class RequestIdMiddleware:
         finally:
             REQUEST_ID.reset(token)
             if metrics.enabled():
-                path = environ.get("PATH_INFO", "")
-                endpoint = environ.get("emm.endpoint") or _FRONT_PATHS.get(path) or "unmatched"
+                endpoint = environ.get("emm.endpoint") or "unmatched"
                 metrics.request_done(endpoint, environ.get("REQUEST_METHOD", "GET"), status[0] if status else 500,
                                      time.perf_counter() - started)

@@ -115,7 +115,7 @@ def auth_params(lms: DemoLms, login_url: str, **overrides: str | None) -> dict[s
 def launch_id_token(client: FlaskClient, lms: DemoLms, login_url: str, **overrides: str | None) -> tuple[str, dict]:
     """Run /auth for login_url; return the raw id_token and its claims verified against /jwks."""
     params = auth_params(lms, login_url, **overrides)
-    resp = client.get("/auth", query_string=params)
+    resp = client.get("/mod/lti/auth.php", query_string=params)
     assert resp.status_code == 200, resp.get_data(as_text=True)
     fields = form_fields(resp.get_data(as_text=True))
     assert "id_token" in fields, fields

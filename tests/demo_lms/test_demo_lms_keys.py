@@ -59,7 +59,7 @@ def test_registration_values(lms: DemoLms) -> None:
         "issuer": BASE_URL,
         "client_id": "emm-lti-demo",
         "deployment_ids": ["1"],
-        "auth_login_url": f"{BASE_URL}/auth",
+        "auth_login_url": f"{BASE_URL}/mod/lti/auth.php",
         "auth_token_url": f"{BASE_URL}/token",
         "key_set_url": f"{BASE_URL}/jwks",
         "name": "Demo LMS",

@@ -1,6 +1,9 @@
 """Login initiation and /auth: validation errors, and id_tokens shaped like Moodle's."""
 from __future__ import annotations
 
+import json
+from urllib.parse import urlencode
+
 import pytest
 from demo_lms_helpers import (
     auth_params,
@@ -69,7 +72,7 @@ def test_learners_cannot_deep_link(client: FlaskClient, lms: DemoLms) -> None:
 )
 def test_auth_errors_go_back_to_the_tool(client: FlaskClient, lms: DemoLms, override: dict, error: str) -> None:
     params = auth_params(lms, lms.login_url("4", "1"), **override)
-    resp = client.get("/auth", query_string=params)
+    resp = client.get("/mod/lti/auth.php", query_string=params)
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert form_action(body) == lms.cfg.tool_launch_url
@@ -82,7 +85,7 @@ def test_auth_errors_go_back_to_the_tool(client: FlaskClient, lms: DemoLms, over
     "override", [{"client_id": "someone-else"}, {"redirect_uri": "http://evil.example/launch"}]
 )
 def test_auth_never_redirects_to_an_unregistered_client(client: FlaskClient, lms: DemoLms, override: dict) -> None:
-    resp = client.post("/auth", data=auth_params(lms, lms.login_url("4", "1"), **override))
+    resp = client.post("/mod/lti/auth.php", data=auth_params(lms, lms.login_url("4", "1"), **override))
     assert resp.status_code == 400
     assert "<form" not in resp.get_data(as_text=True)
 
@@ -168,7 +171,47 @@ def test_deep_linking_id_token_matches_moodle(client: FlaskClient, lms: DemoLms)
 
 
 def test_auth_accepts_post_and_counts_id_tokens(client: FlaskClient, lms: DemoLms) -> None:
-    resp = client.post("/auth", data=auth_params(lms, lms.login_url("4", "1")))
+    resp = client.post("/mod/lti/auth.php", data=auth_params(lms, lms.login_url("4", "1")))
     assert "id_token" in form_fields(resp.get_data(as_text=True))
     assert resp.headers["Cache-Control"] == "no-store"
     assert lms.stats["id_tokens"] == 1
+
+
+def test_the_message_hint_is_shaped_like_moodles(lms: DemoLms) -> None:
+    moodle = moodle_fixture("01")
+    hint = json.loads(query(lms.login_url("4", "1"))["lti_message_hint"])
+    assert set(hint) == set(json.loads(moodle["resource_link_launch"]["params"]["lti_message_hint"]))
+    assert hint["cmid"] == 1 and hint["launchid"].startswith("ltilaunch1_")
+    deep = json.loads(query(lms.login_url("3", deep_link=True))["lti_message_hint"])
+    assert set(deep) == {"launchid"} and deep["launchid"].startswith("ltilaunch_ContentItemSelectionRequest")
+
+
+def test_a_launch_is_good_for_one_authentication_request(client: FlaskClient, lms: DemoLms) -> None:
+    """As in Moodle: auth.php forgets the launch once a request names it; a second one is an error page."""
+    login_url = lms.login_url("4", "1")
+    launch_id_token(client, lms, login_url)
+    again = client.get("/mod/lti/auth.php", query_string=auth_params(lms, login_url))
+    assert again.status_code == 400
+    body = again.get_data(as_text=True)
+    assert "Invalid request" in body and "<form" not in body and "id_token" not in body
+    assert lms.stats["id_tokens"] == 1 and lms.stats["spent_launches"] == 1
+
+
+def test_the_activity_launch_page_starts_a_fresh_launch_in_a_new_window(client: FlaskClient, lms: DemoLms) -> None:
+    """Moodle's mod/lti/launch.php?id=<cmid>: a new login initiation, posted to the tool, each time."""
+    assert client.get("/mod/lti/launch.php", query_string={"id": "1"}).status_code == 401  # nobody chosen yet
+    client.get("/launch", query_string={"user": "5", "placement": "1", "storage": "off"})
+    hints = []
+    for _ in range(2):
+        page = client.get("/mod/lti/launch.php", query_string={"id": "1", "triggerview": "0"})
+        assert page.status_code == 200
+        body = page.get_data(as_text=True)
+        assert form_action(body) == lms.cfg.tool_login_url and 'method="post"' in body
+        fields = form_fields(body)
+        assert "lti_storage_target" not in fields and fields["iss"] == lms.cfg.issuer
+        hints.append(fields["lti_message_hint"])
+        login_url = f"{lms.cfg.tool_login_url}?{urlencode(fields)}"
+        _, claims = launch_id_token(client, lms, login_url)
+        assert claims["sub"] == "5" and claims[LTI + "launch_presentation"]["document_target"] == "window"
+    assert hints[0] != hints[1]
+    assert client.get("/mod/lti/launch.php", query_string={"id": "nope"}).status_code == 400

@@ -5,9 +5,8 @@ from __future__ import annotations
 import configparser
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from deploy_support import CONFIG, ROOT
+from deploy_support import CONFIG
 from process_support import Process, emm_lti, free_port, tool_env, wait_for
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)

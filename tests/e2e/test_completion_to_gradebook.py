@@ -5,37 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import re
-from urllib.parse import urlsplit
 
 import requests
 from flask import Flask
 from sqlalchemy import select
 
-from e2e_support import browse_launch
+from e2e_support import browse_launch, drain, learner_from
+from learner_helpers import submit_quiz
 from lti_tool.admin.reports import completion_report
 from lti_tool.courses.models import Participant
 from lti_tool.extensions import db
 from lti_tool.platforms.models import Platform
-from learner_helpers import Learner, submit_quiz
-from lti_tool.lms import tokens
-from lti_tool.grades.worker import GradeWorker, RetryPolicy
 from lti_tool.runtime import runtime
 
 LEARNER_GD, FACILITATOR, ADMIN = "5", "3", "2"
-
-
-def learner_from(page: requests.Response, tool_url: str) -> Learner:
-    ref = urlsplit(page.url).path.split("/")[2]
-    return Learner(base=f"{tool_url}/l/{ref}", tool_url=tool_url)
-
-
-def drain(app: Flask) -> None:
-    tokens.reset_memory()
-    worker = GradeWorker(app, policy=RetryPolicy(0.01, 0.05))
-    for _ in range(50):
-        outcome = worker.run_once()
-        if not (outcome.delivered + outcome.retried + outcome.failed):
-            return
 
 
 def test_completion_reaches_the_gradebook_and_the_reports(app: Flask, demo_lms, tool_server) -> None:

@@ -83,11 +83,11 @@ def test_by_module_and_by_agency(cohort) -> None:
     assert row_of(agencies, "Ministry of Labour") == "Ministry of Labour 2 2 1 50% 2 1 50%"
     assert row_of(agencies, "Immigration Department") == "Immigration Department 1 1 1 100% 1 1 100%"
     sheet = load_workbook(io.BytesIO(cohort.get("/admin/report.xlsx?by=agency").content))
-    assert sheet.sheetnames == ["Report", "Country x module"]
+    assert sheet.sheetnames == ["Report", "Country x module", "Completions"]
 
 
 @pytest.mark.parametrize(("query", "phrase"), [
-    ("by=colour", "The report can be by country, module or agency"),
+    ("by=colour", "The report can be by country, module, agency or language"),
     ("since=yesterday", "since: &#39;yesterday&#39; is not a date (YYYY-MM-DD)."),
     ("since=2026-05-01&until=2026-04-01", "The start date is after the end date."),
 ])
@@ -122,7 +122,7 @@ def test_the_command_line_prints_the_same(app: Flask, cohort, launcher, tmp_path
     (["--since", "2026-13-01"], "--since: '2026-13-01' is not a date"),
     (["--since", "2026-05-01", "--until", "2026-04-01"], "--since 2026-05-01 is after --until 2026-04-01"),
     (["--platform", "https://nobody.example"], "--platform: no LMS is registered with issuer"),
-    (["--by", "colour"], "'colour' is not one of 'country', 'module', 'agency'"),
+    (["--by", "colour"], "'colour' is not one of 'country', 'module', 'agency', 'language'"),
 ])
 def test_bad_report_arguments_exit_2(app: Flask, args: list[str], phrase: str) -> None:
     result = CliRunner().invoke(main, ["report", *args], obj=ScriptInfo(create_app=lambda: app))

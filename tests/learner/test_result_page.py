@@ -14,6 +14,7 @@ from e2e_support import browse_launch, launch_base
 from grade_helpers import drain
 from learner_helpers import Learner, answer_form, submit_quiz
 from lti_helpers import Launcher
+from lti_helpers import launch_base as launch_prefix
 from lti_tool.courses.models import Completion
 from lti_tool.extensions import db
 from lti_tool.lms import tokens
@@ -103,11 +104,11 @@ def test_english_plurals_on_staff_pages(launcher: Launcher, app: Flask) -> None:
     learner = Learner.launch(launcher)
     submit_quiz(learner, app)
     teacher = launcher.launch("03_id_token_teacher_resource_link.json")
-    base = launcher.tool_url + teacher.headers["Location"].rstrip("/")
+    base = launcher.tool_url + launch_prefix(teacher)
     board = requests.get(base + "/facilitator/", timeout=10).text
     for figure in ("<strong>1</strong> person<", "<strong>1</strong> module start<", "<strong>0</strong> completions<"):
         assert figure in board
     admin = launcher.launch("06_id_token_admin_resource_link.json")
-    report = requests.get(launcher.tool_url + admin.headers["Location"].rstrip("/") + "/admin/", timeout=10).text
+    report = requests.get(launcher.tool_url + launch_prefix(admin) + "/admin/", timeout=10).text
     assert re.search(r"<strong>1</strong> course</li>\s*<li><strong>\d+</strong> (person|people)</li>\s*"
                      r"<li><strong>0</strong> module completions</li>", report)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lti_helpers import FakePlatform, Launcher
 from lti_tool.attribution import attribute, custom_country
-from lti_tool.courses.models import Participant, Placement
+from lti_tool.courses.models import Enrolment, Participant, Placement
 from lti_tool.extensions import db
 from lti_tool.grades.services import ScoreReport, comment_for
 
@@ -17,7 +17,8 @@ CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 LINK = "https://purl.imsglobal.org/spec/lti/claim/resource_link"
 
 
-def rows(app: Flask, platform: FakePlatform, link_id: str) -> tuple[Participant, Placement]:
+def rows(app: Flask, platform: FakePlatform, link_id: str) -> tuple[Enrolment, Placement]:
+    """The enrolment of user 4 in the course of the placement `link_id`, and that placement."""
     with app.app_context():
         from lti_tool.platforms.models import Platform
 
@@ -26,8 +27,10 @@ def rows(app: Flask, platform: FakePlatform, link_id: str) -> tuple[Participant,
             Participant.sub == "4", Participant.platform_id == platform_id))
         placement = db.session.scalars(select(Placement).where(Placement.resource_link_id == link_id)
                                        .order_by(Placement.id.desc())).first()
+        enrolment = db.session.scalar(select(Enrolment).where(
+            Enrolment.participant_id == participant.id, Enrolment.course_id == placement.course_id))
         db.session.expunge_all()
-        return participant, placement
+        return enrolment, placement
 
 
 @pytest.mark.parametrize(
@@ -47,8 +50,8 @@ def test_launch_stores_only_valid_codes(app: Flask, launcher: Launcher, platform
     with caplog.at_level(logging.WARNING, logger="lti_tool.lti.records"):
         response = launcher.launch(**{CUSTOM: custom, LINK: {"id": link_id, "title": "Module 04"}})
     assert response.status_code == 303
-    participant, placement = rows(app, platform, link_id)
-    assert participant.profile_country == profile
+    enrolment, placement = rows(app, platform, link_id)
+    assert enrolment.profile_country == profile
     assert placement.country == activity
     if custom.get("country") == "XX":
         assert "country='XX' was ignored" in caplog.text and "person_country='Grenada' was ignored" in caplog.text

@@ -1,4 +1,4 @@
-"""Every bad launch of issue 2 item 5: a 4xx page naming the problem, and no row written."""
+"""Every bad launch: a 4xx page naming the problem, and no row written."""
 from __future__ import annotations
 
 import base64
@@ -185,12 +185,13 @@ def test_state_without_its_cookie(launcher: Launcher, platform: FakePlatform, re
         ({MSG: "LtiSubmissionReviewRequest"}, "LtiSubmissionReviewRequest"),
         ({VERSION: "1.1"}, "version &#39;1.1&#39; is not supported"),
         ({"sub": DROP}, "no subject (sub)"),
+        ({"sub": "u" * 256}, "longer than 255 characters"),
         ({LINK: {"title": "no id"}}, "no resource_link id"),
         ({ROLES: DROP}, "no roles claim"),
         ({"iss": DROP}, "no issuer (iss)"),
         ({DEPLOYMENT: DROP}, "no deployment_id"),
     ],
-    ids=["no-message-type", "wrong-message-type", "wrong-version", "no-sub", "no-resource-link-id",
+    ids=["no-message-type", "wrong-message-type", "wrong-version", "no-sub", "long-sub", "no-resource-link-id",
          "no-roles", "no-iss", "no-deployment-id"],
 )
 def test_bad_claims(launcher: Launcher, platform: FakePlatform, refused, overrides, phrase) -> None:
@@ -203,6 +204,20 @@ def test_bad_claims(launcher: Launcher, platform: FakePlatform, refused, overrid
 def test_garbage_id_token(launcher: Launcher, refused, token: str, phrase: str) -> None:
     login = launcher.login()
     refused(launcher.post_launch(token, login.state, login.cookies), 400, phrase)
+
+
+def test_deeply_nested_payload(launcher: Launcher, platform: FakePlatform, refused) -> None:
+    """JSON nested deeper than a parser's recursion limit is a bad token, not a server error."""
+    login = launcher.login()
+    payload = base64.urlsafe_b64encode(b"[" * 3000 + b"]" * 3000).rstrip(b"=").decode()
+    token = f"{_b64({'alg': 'RS256', 'typ': 'JWT', 'kid': platform.kid})}.{payload}.c2ln"
+    refused(launcher.post_launch(token, login.state, login.cookies), 400, "cannot be decoded")
+
+
+def test_a_claim_pyjwt_refuses_is_named(launcher: Launcher, platform: FakePlatform, refused) -> None:
+    login = launcher.login()
+    token = platform.sign(platform.claims(login.nonce, sub=12345))  # sub must be text
+    refused(launcher.post_launch(token, login.state, login.cookies), 400, "subject (sub) is not text")
 
 
 def test_oversized_id_token(launcher: Launcher, refused) -> None:

@@ -3,7 +3,6 @@ between platforms, and launch references that cannot be tampered with, outlive t
 an erasure or a platform's removal."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest

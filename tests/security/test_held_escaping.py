@@ -11,7 +11,7 @@ from lti_helpers import FakePlatform, Launcher
 from lti_tool.courses.models import Course, Participant
 from lti_tool.extensions import db
 from lti_tool.platforms.models import Platform
-from security_support import ADMIN, CONTEXT, CUSTOM, RESOURCE_LINK, launched, staff
+from security_support import ADMIN, CONTEXT, RESOURCE_LINK, launched, staff
 
 XSS = "\"><script>alert(1)</script><img src=x onerror=alert(2)>{{7*7}}${7*7}"
 TOOL_PLATFORM = "https://purl.imsglobal.org/spec/lti/claim/tool_platform"

@@ -2,14 +2,13 @@
 registration, security headers on every kind of response and the state cookie's flags."""
 from __future__ import annotations
 
-from urllib.parse import urljoin
 
 import pytest
 import requests
 from flask import Flask
 
 from learner_helpers import hidden_fields
-from lti_helpers import KeyServer, Launcher, RegisteringLms
+from lti_helpers import KeyServer, Launcher, RegisteringLms, launch_base
 from lti_tool.platforms.registration import issue_invite
 from lti_tool.runtime import runtime
 from security_support import CUSTOM, csrf, launched, staff
@@ -24,7 +23,7 @@ def forms(launcher: Launcher) -> list[tuple[str, str, dict[str, str], str]]:
     attempt = hidden_fields(quiz.text)["attempt"]
     facilitator = staff(launcher, sub="CSRF-F")
     picker = launcher.launch(DL)
-    dl_base = urljoin(picker.url, picker.headers["Location"]).rsplit("/", 1)[0]
+    dl_base = launcher.tool_url + launch_base(picker)
     dl_token = csrf(requests.get(dl_base + "/facilitator/deep-link", timeout=10).text)
     return [
         (learner.base, "/m/m01/quiz", {"attempt": attempt}, csrf(quiz.text)),

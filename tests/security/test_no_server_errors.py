@@ -3,10 +3,8 @@ that is not a country code, and an id_token payload nested thousands deep."""
 from __future__ import annotations
 
 import base64
-import re
 
 import pytest
-import requests
 
 from lti_helpers import Launcher
 from security_support import csrf, CUSTOM, launched, staff
@@ -42,4 +40,4 @@ def test_a_deeply_nested_id_token_is_a_400(launcher: Launcher) -> None:
     token = ".".join([b64(b'{"alg":"RS256","kid":"k"}'), b64(b"[" * 3000 + b"]" * 3000), b64(b"sig")])
     refused = launcher.post_launch(token, login.state, login.cookies)
     assert refused.status_code == 400
-    assert "nested too deeply" in refused.text
+    assert "The id_token cannot be decoded" in refused.text and "Traceback" not in refused.text

@@ -9,7 +9,7 @@ import threading
 import pytest
 import requests
 from flask import Flask
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
 from lti_helpers import KeyServer, RegisteringLms
 from lti_tool.lms.errors import PlatformUnavailable

@@ -8,7 +8,7 @@ import json
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
 from grade_helpers import drain
 from lti_helpers import FakePlatform
@@ -23,7 +23,7 @@ from lti_tool.lms.hosts import HostPolicy
 from lti_tool.lms.transport import fetch
 from lti_tool.platforms.models import Platform
 from lti_tool.platforms.services import edit_platform
-from security_support import (AGS, LINEITEM_SCOPE, NRPS, SCORE_SCOPE, SECRET, PlatformServices, Recorder, launched,
+from security_support import (AGS, LINEITEM_SCOPE, NRPS, SCORE_SCOPE, PlatformServices, Recorder, launched,
                               staff)
 
 

@@ -2,7 +2,7 @@
 progress.location (where a learner was last active, for session mode)
 
 Revision ID: 0006_facilitator
-Revises: 0007_learner
+Revises: 0009_pipeline
 Create Date: 2026-12-06 10:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import lti_tool.models_base
 
 revision = '0006_facilitator'
-down_revision = '0007_learner'
+down_revision = '0009_pipeline'
 branch_labels = None
 depends_on = None
 
