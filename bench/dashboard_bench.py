@@ -89,6 +89,7 @@ def seed(app, participants: int, modules: int) -> str:
                                               module_id=placement.module_id, country=countries[i % 4],
                                               country_source="profile", passed=True, percent=80))
                     db.session.add(GradeDelivery(
+                        course_id=course.id, module_id=placement.module_id,
                         placement_id=placement.id, participant_id=p.id, score={"scoreGiven": 8, "scoreMaximum": 10},
                         score_timestamp=now, status=rng.choice(list(DeliveryStatus)[:3]), next_attempt_at=now))
             db.session.flush()
