@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..lti.roles import Access
@@ -65,6 +66,8 @@ def with_person(query: Any, course_id_column: Any, participant_id_column: Any) -
 
 def learner_condition(course_id_column: Any, participant_id_column: Any) -> Any:
     """SQL: the participant is a learner of the course (staff's own quiz attempts are left out)."""
-    return select(Enrolment.id).where(
-        Enrolment.course_id == course_id_column, Enrolment.participant_id == participant_id_column,
-        Enrolment.role == LEARNER).exists()
+    # an alias: the outer query may join the enrolment itself (with_person), which must not correlate
+    role = aliased(Enrolment)
+    return select(role.id).where(
+        role.course_id == course_id_column, role.participant_id == participant_id_column,
+        role.role == LEARNER).exists()
