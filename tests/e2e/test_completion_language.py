@@ -20,7 +20,7 @@ from lti_tool.courses.models import Completion, Participant
 from lti_tool.extensions import db
 from lti_tool.runtime import runtime
 
-LEARNER_AG, LEARNER_VC, FACILITATOR, ADMIN = "4", "6", "3", "2"
+LEARNER_AG, LEARNER_GD, FACILITATOR, ADMIN = "4", "5", "3", "2"
 
 
 def take(learner: Learner, app: Flask, module_id: str) -> str:
@@ -44,22 +44,22 @@ def test_the_language_of_a_completion_reaches_the_gradebook_and_both_exports(
     # both learners use a Spanish interface; m06 is translated, the suite's fixture module t91 is not
     ag = learner_from(browse_launch(demo_lms, LEARNER_AG, spanish.id, locale="es_mx"), tool_server.url)
     assert take(ag, app, "m06") == "own"
-    vc = learner_from(browse_launch(demo_lms, LEARNER_VC, english_only.id, locale="es_mx"), tool_server.url)
-    assert take(vc, app, "t91") == "fallback"
+    gd = learner_from(browse_launch(demo_lms, LEARNER_GD, english_only.id, locale="es_mx"), tool_server.url)
+    assert take(gd, app, "t91") == "fallback"
 
     with app.app_context():
         recorded = dict(db.session.execute(
             select(Participant.sub, Completion.language).join(Participant, Participant.id == Completion.participant_id)
-            .where(Completion.module_id.in_(["m06", "t91"]), Participant.sub.in_([LEARNER_AG, LEARNER_VC]))).all())
-    assert recorded == {LEARNER_AG: "es", LEARNER_VC: "en"}
+            .where(Completion.module_id.in_(["m06", "t91"]), Participant.sub.in_([LEARNER_AG, LEARNER_GD]))).all())
+    assert recorded == {LEARNER_AG: "es", LEARNER_GD: "en"}
 
     drain(app)
     with lms.state.lock:
         comments = {sub: lms.state.scores[(lms.state.placements[placement.id].line_item_id, sub)].received["comment"]
-                    for sub, placement in ((LEARNER_AG, spanish), (LEARNER_VC, english_only))}
+                    for sub, placement in ((LEARNER_AG, spanish), (LEARNER_GD, english_only))}
     assert comments[LEARNER_AG].startswith("m06 Migration Management and the Policy Cycle — completed in Spanish, ")
     assert comments[LEARNER_AG].endswith(" passed — Antigua and Barbuda (AG)")
-    assert comments[LEARNER_VC].startswith("t91 Fixture quiz module — completed, ")
+    assert comments[LEARNER_GD].startswith("t91 Fixture quiz module — completed, ")
 
     facilitator = browse_launch(demo_lms, FACILITATOR, spanish.id)
     base = "/".join(facilitator.url.split("/")[:5])
@@ -68,8 +68,8 @@ def test_the_language_of_a_completion_reaches_the_gradebook_and_both_exports(
     by_person = {(r["name"], r["module"]): r for r in rows}
     assert by_person[("Keisha Joseph", "m06")]["language"] == "es"
     assert by_person[("Keisha Joseph", "m06")]["status"] == "completed"
-    assert by_person[("Shanice Browne", "t91")]["language"] == "en"
-    assert by_person[("Shanice Browne", "m06")]["language"] == ""       # not completed: nothing to say
+    assert by_person[("Marcus Charles", "t91")]["language"] == "en"
+    assert by_person[("Marcus Charles", "m06")]["language"] == ""       # not completed: nothing to say
 
     admin = browse_launch(demo_lms, ADMIN, spanish.id)
     admin_base = "/".join(admin.url.split("/")[:5])
@@ -86,4 +86,23 @@ def test_the_language_of_a_completion_reaches_the_gradebook_and_both_exports(
                       "passes"]
     details = [dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert any(d["country"] == "AG" and d["module"] == "m06" and d["language"] == "es" for d in details)
-    assert any(d["country"] == "VC" and d["module"] == "t91" and d["language"] == "en" for d in details)
+    assert any(d["country"] == "GD" and d["module"] == "t91" and d["language"] == "en" for d in details)
+
+
+def test_the_language_is_the_content_shown_not_the_interface(app: Flask) -> None:
+    from types import SimpleNamespace
+
+    from lti_tool.courses.language import taken_in
+
+    with app.test_request_context():
+        catalogue = runtime(app).catalogue
+        m01, t91 = catalogue.get("m01"), catalogue.get("t91")   # m01 is in every language; t91 in English only
+        spanish, french = SimpleNamespace(chosen_locale="es"), SimpleNamespace(chosen_locale="fr")
+        # with a quiz attempt: the language its questions were shown in
+        assert taken_in(m01, SimpleNamespace(lang="es"), french) == "es"
+        assert taken_in(m01, SimpleNamespace(lang="fr"), french) == "fr"
+        assert taken_in(t91, SimpleNamespace(lang="fr"), french) == "en"
+        # without one (a module completed by reading): the pages as this learner sees them
+        assert taken_in(m01, None, spanish) == "es"
+        assert taken_in(t91, None, spanish) == "en"
+        assert taken_in(m01, None, SimpleNamespace(chosen_locale=None)) == "en"
