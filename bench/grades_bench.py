@@ -88,6 +88,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from servers import create_scratch_database, drop_scratch_database  # noqa: E402
+
 HOST = "127.0.0.1"
 LEARNERS = ("4", "5", "6")  # the demo course's learners (AG, GD, VC)
 MODULE, MODULE_TITLE = "m04", "Gender and Migration"
@@ -235,35 +239,6 @@ class LmsChild:
         if self.proc.is_alive():
             self.proc.kill()
             self.proc.join(5)
-
-
-# -- PostgreSQL scratch database ----------------------------------------------------------------------
-
-
-def create_scratch_database(base_url: str) -> str:
-    """A fresh database on the server of base_url; returns its SQLAlchemy URL."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1)
-                   if base_url.startswith("postgresql://") else base_url)
-    if url.host not in (None, "127.0.0.1", "localhost", "::1"):
-        raise SystemExit("--database-url must point at a PostgreSQL server on 127.0.0.1")
-    name = f"emm_grades_bench_{secrets.token_hex(4)}"
-    admin = url.set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return url.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-
-
-def drop_scratch_database(db_url: str) -> None:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(db_url)
-    admin = url.set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
 
 
 # -- launches ----------------------------------------------------------------------------------------------
@@ -833,7 +808,7 @@ def main() -> int:
     try:
         database_url = None
         if args.database_url:
-            scratch_url = database_url = create_scratch_database(args.database_url)
+            scratch_url = database_url = create_scratch_database(args.database_url, "emm_grades_bench")
         settings = Settings.from_env(
             env={}, instance_path=str(Path(tmp.name) / "instance"), database_url=database_url,
             secret_key=secrets.token_hex(16), embedded_worker=False, log_level="WARNING",

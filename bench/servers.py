@@ -238,3 +238,34 @@ def _children(pid: int) -> list[int]:
         except (OSError, ValueError):
             continue
     return found
+
+
+# -- PostgreSQL scratch databases -----------------------------------------------------------------
+
+def create_scratch_database(base_url: str, prefix: str = "emm_bench") -> str:
+    """A fresh database on the PostgreSQL server of `base_url` (loopback only); returns its SQLAlchemy URL."""
+    import secrets
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1)
+                   if base_url.startswith("postgresql://") else base_url)
+    if url.host not in (None, "127.0.0.1", "localhost", "::1"):
+        raise SystemExit("--database-url must point at a PostgreSQL server on 127.0.0.1")
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = url.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+
+
+def drop_scratch_database(db_url: str) -> None:
+    """Drop a database `create_scratch_database` made, with whatever is still connected to it."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    admin = url.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
