@@ -83,6 +83,7 @@ from servers import (  # noqa: E402
     exit_on_sigterm,
     machine_busy_seconds,
     platform_add,
+    revision,
     serve_command,
     tree_cpu_seconds,
 )
@@ -1114,17 +1115,6 @@ def format_result(r: dict[str, Any]) -> str:
                  f"worst step p95 {r['worst_p95_ms']} ms < {P95_BUDGET_MS:.0f} ms: "
                  f"{r['worst_p95_ms'] is not None and r['worst_p95_ms'] < P95_BUDGET_MS})")
     return "\n".join(lines)
-
-
-def revision() -> str:
-    try:
-        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "lti_tool"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return (head or "unknown") + (" + uncommitted changes in lti_tool/" if dirty else "")
 
 
 # -- main -----------------------------------------------------------------------------------------

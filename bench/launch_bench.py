@@ -36,7 +36,6 @@ import json
 import os
 import platform as pyplatform
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -61,6 +60,7 @@ from servers import (
     exit_on_sigterm,
     machine_busy_seconds,
     platform_add,
+    revision,
     serve_command,
     serve_on_loopback,
 )
@@ -754,18 +754,6 @@ def _env_pair(text: str) -> tuple[str, str]:
     if not sep or not name.startswith("EMM_"):
         raise argparse.ArgumentTypeError(f"--ours-env takes EMM_NAME=VALUE, got {text!r}")
     return name, value
-
-
-def revision() -> str:
-    """The commit measured, and whether the tool's code had uncommitted changes (read-only git)."""
-    try:
-        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "lti_tool"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return (head or "unknown") + (" + uncommitted changes in lti_tool/" if dirty else "")
 
 
 def main(argv: list[str] | None = None) -> int:

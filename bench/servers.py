@@ -107,6 +107,19 @@ def platform_add(env: dict[str, str], cwd: Path, *, issuer: str, client_id: str,
         raise RuntimeError(f"emm-lti platform add failed:\n{add.stdout}{add.stderr}")
 
 
+def revision() -> str:
+    """The commit measured, and whether the tool's code had uncommitted changes (read-only git)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "lti_tool"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head or "unknown") + (" + uncommitted changes in lti_tool/" if dirty else "")
+
+
 def serve_command(port: int, workers: int, threads: int) -> list[str]:
     """`emm-lti serve` on loopback: gunicorn with the settings an operator gets."""
     return [*emm_lti_command(), "serve", "--host", HOST, "--port", str(port),
