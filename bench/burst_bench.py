@@ -1205,8 +1205,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--grade-timeout must be between 1 and 3600 s")
     if args.config == "postgres" and not (args.database_url and args.redis_url):
         parser.error("--config postgres needs --database-url and --redis-url (or EMM_TEST_DATABASE_URL and "
-                     "EMM_TEST_REDIS_URL; /work/dev/services.sh style shared servers are fine: the bench makes "
-                     "its own database)")
+                     "EMM_TEST_REDIS_URL; shared servers are fine: the bench makes and drops its own database)")
     return args
 
 
