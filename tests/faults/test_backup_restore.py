@@ -4,6 +4,7 @@ database deliver them, once each, with their original timestamps."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 from pathlib import Path
 
@@ -22,7 +23,7 @@ def libpq(url: str) -> str:
 
 
 def test_restore_drill(tmp_path: Path) -> None:
-    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    worker_id = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{secrets.token_hex(3)}"  # other checkouts share the server
     source = scratch_database(os.environ["EMM_TEST_DATABASE_URL"], f"emm_backup_{worker_id}")
     drill = scratch_database(os.environ["EMM_TEST_DATABASE_URL"], f"emm_drill_{worker_id}")
     stack = build_stack(tmp_path, source)

@@ -7,6 +7,7 @@ path, with longer back-off steps (docs/reliability.md)."""
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from collections.abc import Iterator
 
@@ -21,7 +22,7 @@ SLOW_MS = int(os.environ.get("EMM_TEST_LMS_SLOW_MS", "2000"))
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    worker_id = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{secrets.token_hex(3)}"  # other checkouts share the server
     url = scratch_database(os.environ["EMM_TEST_DATABASE_URL"], f"emm_lms_faults_{worker_id}")
     built = build_stack(tmp_path_factory.mktemp("lms-faults"), url, web_workers=1)
     built.start_worker()

@@ -4,6 +4,7 @@ twice, and every score reaches the LMS with the timestamp it was given at submis
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import threading
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from lti_tool.progress.models import Attempt
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    worker_id = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{secrets.token_hex(3)}"  # other checkouts share the server
     url = scratch_database(os.environ["EMM_TEST_DATABASE_URL"], f"emm_kills_{worker_id}")
     built = build_stack(tmp_path, url, web_workers=2)
     yield built

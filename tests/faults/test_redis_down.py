@@ -4,6 +4,7 @@ launches work again as soon as Redis is back."""
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from process_support import RedisServer, drop_database, scratch_database, wait_f
 def test_redis_down_and_back(tmp_path: Path) -> None:
     redis = RedisServer(tmp_path).start()
     redis.wait_ready()
-    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    worker_id = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{secrets.token_hex(3)}"  # other checkouts share the server
     url = scratch_database(os.environ["EMM_TEST_DATABASE_URL"], f"emm_redis_down_{worker_id}")
     stack = build_stack(tmp_path, url, cache_url=redis.url)
     try:
