@@ -81,7 +81,8 @@ def submit_check(kind: str) -> Response | str | tuple[str, int]:
     home = url_for("learner.home")
     target = safe_next(form.next.data, home, url_for("learner.check_done", kind=kind))
     if check.kind == PRE and check.skipped_at is not None:
-        return redirect(target, code=303)
+        # skipped: straight on to the module the learner came for
+        return redirect(safe_next(form.next.data, home, home), code=303)
     return redirect(url_for("learner.check_done", kind=kind, next=target if target != home else None), code=303)
 
 
