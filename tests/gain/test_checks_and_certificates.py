@@ -157,6 +157,21 @@ def test_check_after_certificate_and_verification(app: Flask, launcher: Launcher
         assert refused.status_code == 404, bad
         assert "No certificate has this code" in refused.text and "Ann Joseph" not in refused.text
 
+    # the person's data erased on request: their checks and certificate go with it, the code is unknown
+    from lti_tool.courses.models import Participant
+    from lti_tool.maintenance import erase_participant, export_participant
+
+    with app.app_context():
+        pid = participant_id(app, launcher, "A1")
+        person = db.session.get(Participant, pid)
+        kept = export_participant(person)
+        assert len(kept["knowledge_checks"]) == 2 and kept["certificates"][0]["code"] == code.replace("-", "")
+        erase_participant(person)
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(CourseTest).where(
+            CourseTest.participant_id == pid)) == 0
+    assert requests.get(f"{ann.tool_url}/verify/{code}", timeout=10).status_code == 404
+
 
 def test_a_certificate_per_module_when_the_facilitator_chooses_it(app: Flask, launcher: Launcher) -> None:
     turn_on(launcher, scope="module")
