@@ -19,16 +19,12 @@ from ..runtime import runtime
 from . import checks
 from .figures import gain_report
 from .forms import CourseOptionsForm
-from .tables import WHAT, tables
+from .tables import WHAT, objective_label, tables
 
 
 def objective_text(module_id: str, number: int) -> str:
     """`m01 · 2. Distinguish migrant stocks from …` in the reader's language."""
-    module = runtime().catalogue.get(module_id)
-    if module is None:
-        return f"{module_id} · {number}"
-    texts = module.objectives(current().locale).text
-    return f"{module_id} · {number}. {texts[number - 1]}" if 0 < number <= len(texts) else f"{module_id} · {number}"
+    return objective_label(runtime().catalogue, module_id, number, current().locale)
 
 
 def _titles() -> dict[str, str]:

@@ -61,6 +61,13 @@ def people_table(report: GainReport, title: str) -> Table:
 WHAT = ("objectives", "countries", "agencies", "people")
 
 
+def objective_label(catalogue: Any, module_id: str, number: int, lang: str) -> str:
+    """`m01 · 2. Distinguish migrant stocks from …`, in `lang` when the objectives are translated."""
+    module = catalogue.get(module_id)
+    texts = module.objectives(lang).text if module is not None else []
+    return f"{module_id} · {number}. {texts[number - 1]}" if 0 < number <= len(texts) else f"{module_id} · {number}"
+
+
 def tables(report: GainReport, objective_text: Callable[[str, int], str], titles: dict[str, str]) -> dict[str, Table]:
     return {"objectives": objectives_table(report, objective_text, titles["objectives"]),
             "countries": countries_table(report, titles["countries"]),

@@ -10,13 +10,19 @@ from flask import Flask
 from sqlalchemy import select
 
 from facilitator_support import facilitator, learner, participant_id, text
+from learner_helpers import Learner
 from lti_helpers import Launcher
+from security_support import ROLES
 from lti_tool.courses.models import Course
 from lti_tool.extensions import db
 from lti_tool.gain.figures import ALL, gain_report
 from lti_tool.gain.models import CourseTest
 from lti_tool.models_base import utcnow
 from lti_tool.platforms.models import Platform
+
+
+ADMIN_ROLES = ["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+               "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]
 
 
 def _answers(*correct: bool) -> list[dict]:
@@ -146,3 +152,36 @@ def test_the_facilitator_sees_and_downloads_the_same_figures(app: Flask, launche
     someone = learner(launcher, "A1", "Ann AG", country="AG")
     assert someone.get("/facilitator/gain").status_code == 403
     assert requests.get(staff.base + "/facilitator/gain/people.pdf", timeout=10).status_code == 404
+
+
+def test_the_admin_sees_the_lms_wide_figures_on_the_page_and_the_command_line(
+        app: Flask, launcher: Launcher, tmp_path) -> None:
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+    from openpyxl import load_workbook
+
+    from lti_tool.cli import main
+
+    seed(app, launcher)
+    admin = Learner.launch(launcher, "m01", sub="ADM", name="Ada Admin", **{ROLES: ADMIN_ROLES})
+    page = admin.get("/admin/gain")
+    assert page.status_code == 200 and "All countries 38% 4 75% 4 +67 3" in text(page.text)
+    assert "Every course of this LMS" in page.text
+    assert facilitator(launcher, "F1").get("/admin/gain").status_code == 403
+
+    def run(*args: str):
+        return CliRunner().invoke(main, ["gain", *args], obj=ScriptInfo(create_app=lambda: app))
+
+    issuer = launcher.platform.issuer
+    got = run("--table", "countries", "--platform", issuer)
+    assert got.exit_code == 0, got.output
+    rows = {r["country"]: r for r in csv.DictReader(io.StringIO(got.stdout_bytes.decode("utf-8-sig")))}
+    assert (rows["AG"]["before_percent_correct"], rows["AG"]["after_percent_correct"], rows["AG"]["gain_points"],
+            rows["AG"]["paired_n"]) == ("25", "100", "75", "2")
+    assert rows[""]["country_name"] == "all" and rows[""]["gain_points"] == "67"
+    out = tmp_path / "gain.xlsx"
+    assert run("--format", "xlsx", "--table", "people", "--platform", issuer, "--output", str(out)).exit_code == 0
+    book = load_workbook(out)
+    assert book.sheetnames[0] == "Learners" and book["Learners"]["A1"].value == "name"
+    refused = run("--platform", "https://nobody.example")
+    assert refused.exit_code == 2 and "no LMS is registered with issuer" in refused.output
