@@ -49,10 +49,11 @@ def set_options(course_id: int, *, knowledge_checks: bool, certificate_scope: st
 
 def checked_modules(course: Course, catalogue: Any) -> list[Any]:
     """The course's modules whose quiz tags questions with objectives, in catalogue order."""
-    return [m for m in course_modules(course, catalogue) if _pool(m) is not None]
+    return [m for m in course_modules(course, catalogue) if objective_pool(m) is not None]
 
 
-def _pool(module: Any, lang: str = DEFAULT_LANG) -> QuizContent | None:
+def objective_pool(module: Any, lang: str = DEFAULT_LANG) -> QuizContent | None:
+    """The module's questions tagged with an objective, drawn one per objective; None without any."""
     quiz = module.quiz(lang)
     if quiz is None:
         return None
@@ -109,7 +110,7 @@ def open_check(course: Course, participant_id: int, kind: str, catalogue: Any, l
             seen = {f"{b['module']}:{q['id']}" for b in before.paper["modules"] for q in b["paper"]["questions"]}
     papers = []
     for module in checked_modules(course, catalogue):
-        pool = _pool(module)
+        pool = objective_pool(module)
         assert pool is not None
         own = {key.split(":", 1)[1] for key in seen if key.startswith(module.id + ":")}
         papers.append({"module": module.id, "paper": draw_paper(pool, secrets.randbits(32), own).to_dict()})

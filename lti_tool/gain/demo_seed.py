@@ -18,7 +18,7 @@ from ..courses.models import Course, Enrolment, Participant
 from ..extensions import db
 from ..models_base import utcnow
 from ..platforms.models import Deployment
-from .checks import _pool, set_options
+from .checks import objective_pool, set_options
 from .models import POST, PRE, WHOLE_COURSE, CourseTest
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def seed_demo_cohort(platform_id: int, context_id: str, label: str, title: str, 
     objectives = []
     for module_id in module_ids:
         module = catalogue.get(module_id)
-        pool = _pool(module) if module is not None else None
+        pool = objective_pool(module) if module is not None else None
         if pool is not None:
             objectives += [(module_id, n) for n in sorted({q.objective for q in pool.questions})]
     rng = random.Random(2026)

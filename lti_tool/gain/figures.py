@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 from fractions import Fraction
-from typing import Any, Iterable
+from typing import Iterable
 
 from sqlalchemy import select
 

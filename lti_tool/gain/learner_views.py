@@ -20,7 +20,7 @@ from ..quizzes.engine import AnswerError
 from ..runtime import runtime
 from . import certificates, checks
 from .forms import CheckForm
-from .models import PRE
+from .models import PRE, CourseTest
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +96,14 @@ def check_done(kind: str) -> str:
     return _done(found)
 
 
-def _done(check) -> str:  # type: ignore[no-untyped-def]
+def _done(check: CourseTest) -> str:
     before = checks.find(check.course_id, check.participant_id, PRE) if check.kind != PRE else None
     home = url_for("learner.home")
     return render_template("learner/check_done.html", check=check, before=before, lang=current().locale,
                            next=safe_next(request.args.get("next"), home, home))
 
 
-def _render(check, posted: MultiDict, error: int | None = None) -> str:  # type: ignore[no-untyped-def]
+def _render(check: CourseTest, posted: MultiDict, error: int | None = None) -> str:
     lang = current().locale
     form = CheckForm(formdata=None, next=request.args.get("next", "") or request.form.get("next", ""))
     parts = checks.sections(check, runtime().catalogue, lang)
