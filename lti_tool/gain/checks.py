@@ -69,11 +69,12 @@ def find(course_id: int, participant_id: int, kind: str) -> CourseTest | None:
         CourseTest.course_id == course_id, CourseTest.participant_id == participant_id, CourseTest.kind == kind))
 
 
-def due(course: Course, participant_id: int, catalogue: Any) -> str | None:
+def due(course: Course, participant_id: int, catalogue: Any, *, after_too: bool = True) -> str | None:
     """The check this learner should be offered now (`pre` or `post`), or None.
 
     Before: knowledge checks are on, the learner has not started any module of the course and has
-    not taken or skipped it. After: every module of the course completed, not taken or skipped yet.
+    not taken or skipped it. After: every module of the course completed, not taken or skipped yet
+    (`after_too=False` leaves that out: a module page whose module is not completed cannot offer it).
     """
     if not options(course.id).knowledge_checks:
         return None
@@ -83,6 +84,8 @@ def due(course: Course, participant_id: int, catalogue: Any) -> str | None:
             Progress.course_id == course.id, Progress.participant_id == participant_id)))
         if not started:
             return PRE
+    if not after_too:
+        return None
     post = find(course.id, participant_id, POST)
     if post is not None and post.done:
         return None
@@ -213,4 +216,4 @@ def course_next(course: Course | None, participant_id: int | None, catalogue: An
     from .certificates import eligible
 
     ready = tuple(eligible(course, participant_id, catalogue).scopes) if module_completed else ()
-    return CourseNext(due(course, participant_id, catalogue), ready)
+    return CourseNext(due(course, participant_id, catalogue, after_too=module_completed), ready)
