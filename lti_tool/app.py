@@ -93,8 +93,10 @@ def register_blueprints(app: Flask) -> None:
     from .lti.views import bp as lti_bp
     from .monitoring.views import bp as monitoring_bp
     from .public.views import bp as public_bp
+    from .gain import learner_views as _gain_learner, staff_views as _gain_staff  # noqa: F401 - routes on those blueprints
+    from .gain.verify_views import bp as verify_bp
 
-    for blueprint in (public_bp, monitoring_bp, lti_bp, learner_bp, facilitator_bp, admin_bp):
+    for blueprint in (public_bp, monitoring_bp, lti_bp, learner_bp, facilitator_bp, admin_bp, verify_bp):
         app.register_blueprint(blueprint)
 
 

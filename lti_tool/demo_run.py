@@ -33,11 +33,28 @@ def connect_demo_lms(tool_app: Flask, tool_url: str, lms_url: str, state_dir: Pa
     return lms
 
 
+def seed_demo_course(tool_app: Flask, lms: Flask) -> None:
+    """A past cohort's knowledge checks in the demo course, which offers the checks (gain/demo_seed.py)."""
+    from .demo_lms.course import COURSE, DEFAULT_PLACEMENTS
+    from .extensions import db
+    from .gain.demo_seed import seed_demo_cohort
+    from .platforms.services import PlatformSpec, find_platform
+    from .runtime import runtime
+
+    spec = PlatformSpec.build(**lms.extensions["demo_lms"].registration_values())
+    with tool_app.app_context():
+        platform = find_platform(spec.issuer, spec.client_id)
+        seed_demo_cohort(platform.id, COURSE.id, COURSE.label, COURSE.title, [p.module for p in DEFAULT_PLACEMENTS],
+                         runtime().catalogue)
+        db.session.commit()
+
+
 def run_demo(app: Flask, *, host: str, port: int, lms_port: int) -> None:
     """Serve both until Ctrl-C. The LMS uses the name `localhost`, so it is another site than the tool."""
     tool_url = f"http://{host}:{port}"
     lms_url = f"http://localhost:{lms_port}"
     lms = connect_demo_lms(app, tool_url, lms_url, Path(app.instance_path) / "demo-lms")
+    seed_demo_course(app, lms)
     servers = [make_server(host, port, app, threaded=True), make_server("127.0.0.1", lms_port, lms, threaded=True)]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for thread in threads:

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from .courses.models import Completion, Course, Enrolment, Participant
 from .errors import NotFound
 from .extensions import db
+from .gain.models import Certificate, CourseTest
 from .grades.models import DeliveryStatus, GradeDelivery
 from .lti.models import Launch, UsedNonce
 from .models_base import utcnow
@@ -86,6 +87,10 @@ def export_participant(participant: Participant) -> dict[str, Any]:
         "completions": [_row(c) for c in db.session.scalars(select(Completion).where(Completion.participant_id == participant.id))],
         "grades_sent": [_row(g, "claimed_by", "claimed_until") for g in db.session.scalars(
             select(GradeDelivery).where(GradeDelivery.participant_id == participant.id))],
+        "knowledge_checks": [_row(t) for t in db.session.scalars(select(CourseTest).where(
+            CourseTest.participant_id == participant.id))],
+        "certificates": [_row(c) for c in db.session.scalars(select(Certificate).where(
+            Certificate.participant_id == participant.id))],
         # the launches still kept: their claims hold custom values, the context and return URLs
         "launches": [_row(launch) for launch in db.session.scalars(
             select(Launch).where(Launch.participant_id == participant.id).order_by(Launch.created_at))],
@@ -107,6 +112,9 @@ def erase_participant(participant: Participant, store: StateStore | None = None)
         update(AttemptGrant).where(AttemptGrant.granted_by_id == participant_id).values(granted_by_id=None),
         delete(Progress).where(Progress.participant_id == participant_id),
         delete(Completion).where(Completion.participant_id == participant_id),
+        # a certificate erased verifies as unknown from then on
+        delete(Certificate).where(Certificate.participant_id == participant_id),
+        delete(CourseTest).where(CourseTest.participant_id == participant_id),
         delete(GradeDelivery).where(GradeDelivery.participant_id == participant_id),
         delete(Launch).where(Launch.participant_id == participant_id),
         delete(Enrolment).where(Enrolment.participant_id == participant_id),

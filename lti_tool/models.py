@@ -7,3 +7,4 @@ from .keys.models import ToolKey  # noqa: F401
 from .lti.models import Launch, UsedNonce  # noqa: F401
 from .platforms.models import Deployment, Platform  # noqa: F401
 from .progress.models import Attempt, AttemptGrant, Progress  # noqa: F401
+from .gain.models import Certificate, CourseOption, CourseTest  # noqa: F401

@@ -77,3 +77,50 @@ def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) 
         else:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
+
+    @main.command("gain")
+    @click.option("--table", type=click.Choice(["objectives", "countries", "agencies", "people"]),
+                  default="countries", show_default=True,
+                  help="Which table: by module objective and country, by country, by agency, or per learner.")
+    @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True,
+                  help="xlsx holds every table, the chosen one first.")
+    @click.option("--platform", "issuer", default=None, help="Only this LMS (its issuer); default: every LMS.")
+    @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
+                  help="Write to this file instead of standard output (needed for xlsx on a terminal).")
+    @with_database
+    @emm_errors
+    def gain_command(table: str, fmt: str, issuer: str | None, output: str | None) -> None:
+        """Knowledge gain: share correct before and after, and the paired gain, each figure with its n."""
+        from sqlalchemy import select
+
+        from ..courses.models import Course
+        from ..exports import csv_bytes, xlsx_bytes
+        from ..extensions import db
+        from ..gain.figures import gain_report
+        from ..gain.tables import objective_label, tables
+        from ..platforms.models import Platform
+        from ..runtime import runtime
+
+        query = select(Course.id).join(Platform, Platform.id == Course.platform_id)
+        if issuer is not None:
+            if db.session.scalar(select(Platform.id).where(Platform.issuer == issuer)) is None:
+                fail(f"--platform: no LMS is registered with issuer {issuer!r} (see `emm-lti platform list`)")
+            query = query.where(Platform.issuer == issuer)
+        if fmt == "xlsx" and output is None and sys.stdout.isatty():
+            fail("--format xlsx writes a binary file: give --output FILE or redirect standard output")
+        catalogue = runtime().catalogue
+        found = tables(gain_report(list(db.session.scalars(query))),
+                       lambda module_id, number: objective_label(catalogue, module_id, number, "en"),
+                       {"objectives": "By objective", "countries": "By country", "agencies": "By agency",
+                        "people": "Learners"})
+        if fmt == "csv":
+            data = csv_bytes(found[table])
+        else:
+            data = xlsx_bytes([found[table]] + [t for key, t in found.items() if key != table])
+        if output is not None:
+            with open(output, "wb") as handle:
+                handle.write(data)
+            click.echo(f"wrote {output}", err=True)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()

@@ -6,6 +6,7 @@ from the URL: another learner's attempt id or quiz key is simply not found.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -20,6 +21,7 @@ from ..errors import BadRequest, LaunchExpired, NotFound
 from ..extensions import db
 from ..forms import is_cross_site_post, launch_csrf_token
 from ..lti.current import CurrentLaunch, current, launch_required, scope_to_launch
+from ..lti.roles import Access
 from ..models_base import utcnow
 from ..progress import services as progress
 from ..progress.models import Attempt, Progress
@@ -95,13 +97,17 @@ def home() -> Response | tuple[str, int]:
 
 @bp.get("/m/<module_id>/")
 @launch_required()
-def module(module_id: str) -> str:
+def module(module_id: str) -> Response | str:
     """The module's overview: objectives, time, progress, where to resume, attempts so far."""
     found = _module(module_id)
     lang = current().locale
     mine = _my_progress(found)
     scored_now = progress.settle(mine, found)   # a late submit, or a deadline passed: scored now
     outline = services.outline(found, lang, mine, with_attempts=True)
+    course_next = _course_next(outline.status == "completed")
+    if course_next.check_due == "pre":
+        # the knowledge check comes before the first module (offered once; it can be skipped)
+        return redirect(url_for("learner.knowledge_check", kind="pre", next=request.full_path.rstrip("?")))
     open_attempt = progress.open_attempt_of(outline.progress) if outline.progress else None
     latest = outline.history[-1] if outline.history else None
     return render_template("learner/module.html", module=found, lang=lang, outline=outline,
@@ -110,7 +116,8 @@ def module(module_id: str) -> str:
                            gate=quiz_gate(current().launch.course_id, found.id),
                            latest_grant=latest.grant if latest is not None else None,
                            completed_now=request.args.get("completed") == "1" and outline.status == "completed",
-                           saved=request.args.get("saved") == "1" and open_attempt is not None)
+                           saved=request.args.get("saved") == "1" and open_attempt is not None,
+                           course_next=course_next)
 
 
 @bp.get("/m/<module_id>/p/<page_id>")
@@ -308,6 +315,17 @@ def language() -> Response:
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+def _course_next(module_completed: bool) -> Any:
+    """The course's knowledge check due and certificates ready, for learners only (never staff)."""
+    from ..gain.checks import CourseNext, course_next
+
+    launch = current()
+    if launch.access != Access.LEARNER:
+        return CourseNext()
+    return course_next(launch.launch.course, launch.launch.participant_id, runtime().catalogue,
+                       module_completed=module_completed)
+
 
 def _to_result(module: Module, attempt: Attempt) -> Response:
     return redirect(url_for("learner.result", module_id=module.id, attempt_id=attempt.id), code=303)
