@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..cli_support import emm_errors, fail, with_database
 from .reports import BY
 
 
@@ -21,7 +22,8 @@ def _date(value: str | None, name: str, fail: Any) -> date | None:
     return None
 
 
-def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) -> None:
+def register_cli(main: click.Group) -> None:
+    """Add this package's commands to the `emm-lti` (or `flask`) command group."""
     @main.command("report")
     @click.option("--by", "by", type=click.Choice(BY), default="country", show_default=True,
                   help="Group results by country, module, agency or the language a module was taken in.")

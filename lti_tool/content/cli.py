@@ -1,4 +1,4 @@
-"""`emm-lti modules ...` commands; the content feature registers `modules_cli` on the app's CLI."""
+"""`emm-lti modules check`: the curriculum checked as the app would load it, with no database."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -54,3 +54,8 @@ def check(ctx: click.Context, path: Path | None, strict: bool) -> None:
     click.echo(f"{len(loaded.modules)} modules, {complete} complete: {verdict}")
     if warned and strict:
         ctx.exit(EXIT_PROBLEMS)
+
+
+def register_cli(group: click.Group) -> None:
+    """Add `modules` to the `emm-lti` (or `flask`) command group."""
+    group.add_command(modules_cli)
