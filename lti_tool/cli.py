@@ -51,9 +51,7 @@ class _Group(FlaskGroup):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """`db` (upgrade, current, history …) is Flask-Migrate's group, imported when asked for."""
         if name == "db":
-            from flask_migrate.cli import db
-
-            return db
+            return _migrations_group()
         return super().get_command(ctx, name)
 
 
@@ -64,22 +62,55 @@ main = _Group(
 )
 
 
-def init_database(app: Flask) -> None:
-    """Create or upgrade the schema, then make sure a signing key exists (`init`, `demo`, the tests)."""
+def _migrations_group() -> click.Group:
+    """Flask-Migrate's `db` group, its `upgrade` first making a SQLite database's file private (0600, in
+    a 0700 folder) as `init` does: the one other command that may create the database."""
+    import copy
+    import functools
+
+    from flask_migrate.cli import db
+
+    group = copy.copy(db)
+    group.commands = dict(db.commands)
+    upgrade = copy.copy(db.commands["upgrade"])
+    migrate = upgrade.callback
+    assert migrate is not None
+
+    @functools.wraps(migrate)
+    def callback(*args: Any, **kwargs: Any) -> Any:
+        _private_sqlite_file(load_app(click.get_current_context()).config["SQLALCHEMY_DATABASE_URI"])
+        return migrate(*args, **kwargs)
+
+    upgrade.callback = callback
+    group.commands["upgrade"] = upgrade
+    return group
+
+
+def _private_sqlite_file(database_url: str) -> None:
+    """Create a SQLite database's folder (0700) and file (0600) before SQLite opens it: its -wal and
+    -shm files then get the same mode. Nothing for PostgreSQL."""
     from pathlib import Path
 
-    from flask_migrate import upgrade
     from sqlalchemy.engine import make_url
 
+    from .config import private_file, private_folder
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(url.database)
+        private_folder(path.parent)
+        private_file(path)
+
+
+def init_database(app: Flask) -> None:
+    """Create or upgrade the schema, then make sure a signing key exists (`init`, `demo`, the tests)."""
+    from flask_migrate import upgrade
+
     from . import paths
-    from .config import private_file
     from .extensions import db
     from .keys.services import ensure_active_key
 
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        # created 0600 before SQLite opens it: its -wal and -shm files then get the same mode
-        private_file(Path(url.database))
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     with app.app_context():
         upgrade(directory=str(paths.migrations_dir()))
         ensure_active_key()

@@ -82,11 +82,10 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Build settings from EMM_* variables, with keyword overrides winning (tests use these)."""
         env = dict(os.environ if env is None else env)
-        known = {f.name for f in fields(cls)}
-        for key in env:
-            if (key.startswith(ENV_PREFIX) and not key.startswith(_TEST_PREFIX)
-                    and key[len(ENV_PREFIX):].lower() not in known - {"extra"}):
-                log.warning("unknown setting %s is ignored", key)
+        for key in sorted(unknown_settings(env)):
+            if key not in _warned:  # once per process, however many times settings are read
+                _warned.add(key)
+                log.warning("unknown setting %s is ignored (a typo? README's configuration table lists every setting)", key)
 
         def get(name: str, default: Any = None) -> Any:
             if name in overrides:
@@ -237,6 +236,17 @@ _TEST_PREFIX = ENV_PREFIX + "TEST_"
 #: what config/.env.example writes where a real value must go
 PLACEHOLDER = "CHANGE-ME"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+#: unknown variables already warned about in this process
+_warned: set[str] = set()
+
+
+def unknown_settings(env: Mapping[str, str]) -> set[str]:
+    """EMM_* variables in `env` that are no setting (EMM_TEST_* belong to the test suite)."""
+    known = set(setting_names())
+    return {key for key in env if key.startswith(ENV_PREFIX) and not key.startswith(_TEST_PREFIX)
+            and key not in known}
 
 
 def setting_names() -> list[str]:

@@ -128,6 +128,12 @@ class ToolServer(Process):
         return [int(p) for p in children.read_text().split()] if children.exists() else []
 
 
+def init_instance(env: dict[str, str], cwd: Path) -> None:
+    """`emm-lti init`, as an operator runs it first: serve and worker never migrate the schema."""
+    done = subprocess.run([*emm_lti(), "init"], env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+
+
 def grade_worker(env: dict[str, str], cwd: Path, *extra: str, name: str = "worker") -> Process:
     return Process(name, [*emm_lti(), "worker", "--idle", "0.1", *extra], env, cwd)
 

@@ -27,11 +27,12 @@ def check(ctx: click.Context, path: Path | None, strict: bool) -> None:
     minutes that do not follow the content) are printed too; they fail the check with --strict.
     """
     if path is None:
-        from lti_tool.paths import modules_dir  # late: resolution reads the environment
+        from ..config import ConfigError, Settings
+        from ..paths import modules_dir
 
         try:
-            path = modules_dir()
-        except RuntimeError as exc:
+            path = Settings.from_env().modules_path or modules_dir()  # EMM_MODULES_PATH, as the app reads it
+        except (ConfigError, RuntimeError) as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(EXIT_PROBLEMS)
     if not path.is_dir():
