@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
@@ -17,14 +18,19 @@ log = logging.getLogger(__name__)
 FIX = "run `emm-lti init` (or `emm-lti db upgrade`) first"
 
 
-def expected_heads() -> set[str]:
-    """The head revision(s) of the migrations shipped with this code."""
+def _scripts() -> Any:
+    """Alembic's view of the migrations shipped inside the package."""
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(paths.migrations_dir()))
-    return set(ScriptDirectory.from_config(config).get_heads())
+    return ScriptDirectory.from_config(config)
+
+
+def expected_heads() -> set[str]:
+    """The head revision(s) of the migrations shipped with this code."""
+    return set(_scripts().get_heads())
 
 
 def current_heads(database_url: str) -> set[str]:
@@ -59,13 +65,11 @@ def schema_problem(database_url: str) -> str | None:
 
 
 def _known(revisions: set[str]) -> bool:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
+    """Whether every revision is one of ours (older or current), not one a newer release added."""
+    from alembic.util import CommandError
 
-    config = Config()
-    config.set_main_option("script_location", str(paths.migrations_dir()))
-    script = ScriptDirectory.from_config(config)
+    scripts = _scripts()
     try:
-        return all(script.get_revision(rev) is not None for rev in revisions)
-    except Exception:  # noqa: BLE001 - alembic raises its own errors for unknown revisions
+        return all(scripts.get_revision(rev) is not None for rev in revisions)
+    except CommandError:  # alembic's "Can't locate revision"
         return False
