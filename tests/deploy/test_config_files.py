@@ -147,6 +147,12 @@ def test_unit_is_hardened(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", UNITS, ids=lambda p: p.name)
+def test_unit_does_not_restart_a_refusal(path: Path) -> None:
+    """serve and worker exit 2 on a missing or old schema: restarting in a loop would not help."""
+    assert read_unit(path)["Service"]["RestartPreventExitStatus"] == "2"
+
+
+@pytest.mark.parametrize("path", UNITS, ids=lambda p: p.name)
 def test_unit_starts_an_emm_lti_command(path: Path) -> None:
     argv = read_unit(path)["Service"]["ExecStart"].split()
     ctx = parse_cli(argv)
