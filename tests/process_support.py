@@ -207,9 +207,14 @@ class RedisServer(Process):
 
 
 def scratch_database(base_url: str, name: str) -> str:
-    """A fresh database on the server of `base_url` (dropped by `drop_database`)."""
+    """A fresh database on the server of `base_url` (dropped by `drop_database`), named `name` plus a
+    random suffix: test runs of other checkouts on the same server never meet it."""
+    import secrets
+
     import psycopg
     from sqlalchemy.engine import make_url
+
+    name = f"{name}_{secrets.token_hex(3)}"
 
     url = make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1))
     admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +36,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'instance' / 'emm-lti.sqlite3'}"
         return
-    url = scratch_database(os.environ["EMM_TEST_DATABASE_URL"], f"emm_startup_{secrets.token_hex(4)}")
+    url = scratch_database(os.environ["EMM_TEST_DATABASE_URL"], "emm_startup")
     yield url
     drop_database(url)
 
