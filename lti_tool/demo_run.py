@@ -35,6 +35,9 @@ def connect_demo_lms(tool_app: Flask, tool_url: str, lms_url: str, state_dir: Pa
 
 def run_demo(app: Flask, *, host: str, port: int, lms_port: int) -> None:
     """Serve both until Ctrl-C. The LMS uses the name `localhost`, so it is another site than the tool."""
+    from .runtime import warm_up
+
+    warm_up(app)  # the curriculum and the state store before the first click
     tool_url = f"http://{host}:{port}"
     lms_url = f"http://localhost:{lms_port}"
     lms = connect_demo_lms(app, tool_url, lms_url, Path(app.instance_path) / "demo-lms")

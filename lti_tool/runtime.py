@@ -51,6 +51,15 @@ class Runtime:
         return self._state_store
 
 
+def warm_up(app: Flask) -> None:
+    """Load the curriculum and open the launch-state store now, before a server takes requests: the
+    first learner does not wait for them, /readyz answers from the start, and a broken curriculum
+    stops the server here. `serve` (each web worker) and `demo` call it; commands do not."""
+    shared = runtime(app)
+    shared.catalogue  # noqa: B018 - the property loads it
+    shared.state_store  # noqa: B018 - the property opens it
+
+
 def build_runtime(settings: Settings) -> Runtime:
     """Create the shared objects; nothing here touches the network or the disk."""
     # handed to pylti1p3's launch class, which needs one; every call to an LMS goes through lms/

@@ -48,12 +48,10 @@ def post_worker_init(worker: Any) -> None:
     """gunicorn hook: load the curriculum and open the launch-state store before the worker takes a
     request (the first learner does not wait for them; a broken curriculum stops the worker here), and
     run a grade delivery thread in each web worker process (the embedded default)."""
-    from .runtime import runtime
+    from .runtime import warm_up
 
     app = worker.wsgi
-    shared = runtime(app)
-    shared.catalogue  # noqa: B018 - loaded on first use: here, before any request
-    shared.state_store  # noqa: B018
+    warm_up(app)
     if app.config["EMM"].embedded_worker:
         from .grades.worker import start_embedded_worker
 
