@@ -94,9 +94,19 @@ def emm_lti_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "lti_tool.cli"]
 
 
+def init_instance(env: dict[str, str], cwd: Path) -> None:
+    """`emm-lti init`, as an operator runs it before anything else (serve never migrates)."""
+    done = subprocess.run([*emm_lti_command(), "init"], env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=300, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"emm-lti init failed:\n{done.stdout}{done.stderr}")
+
+
 def platform_add(env: dict[str, str], cwd: Path, *, issuer: str, client_id: str, deployment_id: str,
                  auth_login_url: str, auth_token_url: str, key_set_url: str, name: str) -> None:
-    """Register the benchmark's LMS with `emm-lti platform add`, as an operator would, before serving."""
+    """Register the benchmark's LMS with `emm-lti platform add`, as an operator would, before serving
+    (after `emm-lti init`)."""
+    init_instance(env, cwd)
     add = subprocess.run(
         [*emm_lti_command(), "platform", "add", "--issuer", issuer, "--client-id", client_id,
          "--deployment-id", deployment_id, "--auth-login-url", auth_login_url,

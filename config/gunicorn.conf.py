@@ -4,17 +4,21 @@
     gunicorn -c config/gunicorn.conf.py             # 127.0.0.1:8000, 2 worker processes x 4 threads
     gunicorn -c config/gunicorn.conf.py --bind 127.0.0.1:8000 --workers 4
 
-`emm-lti serve` runs gunicorn with exactly these settings (a test compares them); it also runs
-`emm-lti init` first. Command-line options override the values below. The EMM_* settings are read
+`emm-lti serve` runs gunicorn with exactly these settings (a test compares them). Neither migrates the
+schema: both refuse to start, naming the command, until `emm-lti init` (or `emm-lti db upgrade`) has
+brought it up to date. Command-line options override the values below. The EMM_* settings are read
 and checked by lti_tool.config.Settings, as for every other command: a malformed one stops start-up
 with a message naming it.
 """
 from lti_tool.config import Settings
 from lti_tool.logs import configure_logging
-from lti_tool.server import child_exit, post_worker_init, prepare_metrics_dir, settings_options
+from lti_tool.server import child_exit, post_worker_init, prepare_metrics_dir, settings_options, startup_problem
 
 _settings = Settings.from_env()
 configure_logging(_settings.log_level, _settings.log_format)
+_problem = startup_problem(_settings)
+if _problem:
+    raise SystemExit(f"emm-lti: {_problem}")
 prepare_metrics_dir(_settings)  # EMM_METRICS: a folder for the workers' counters, before any worker starts
 
 wsgi_app = "lti_tool.wsgi:app"

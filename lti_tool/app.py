@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Build the tool. Tests pass `settings` (or keyword overrides of EMM_* settings)."""
     settings = settings or Settings.from_env(**overrides)
+    settings.require_secret()
     app = Flask(
         __name__,
         template_folder=str(settings.templates_path or paths.templates_dir()),
@@ -41,7 +42,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
 
 def register_extensions(app: Flask, settings: Settings) -> None:
-    from .content.catalogue import load_catalogue
     from flask_babel import get_locale
 
     from . import models  # noqa: F401 - the whole schema, before anything queries it
@@ -57,22 +57,26 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     from . import charts
 
     charts.register(app)
-    catalogue = load_catalogue(settings.modules_path or paths.modules_dir())
-    app.extensions["emm"] = build_runtime(settings, catalogue)
+    # the curriculum and the launch-state store are opened on first use: a command that needs neither
+    # (`emm-lti platform list`) neither reads 16 modules nor creates a cache file
+    app.extensions["emm"] = build_runtime(settings)
 
 
 def _configure_sqlite(app: Flask) -> None:
-    """WAL lets readers and the one writer work at once; foreign keys are off by default in SQLite."""
+    """WAL lets readers and the one writer work at once; foreign keys are off by default in SQLite.
+
+    The database file is created by `emm-lti init` (`cli.init_database`), never here."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     from sqlalchemy import event
 
-    from .config import private_file
+    from .config import private_file, private_folder
 
     with app.app_context():
         engine = db.engine
-    if engine.url.database and engine.url.database != ":memory:":
-        # created 0600 before SQLite opens it: its -wal and -shm files then get the same mode
+    if engine.url.database and engine.url.database != ":memory:" and Path(engine.url.database).exists():
+        # an existing database (and the instance folder) that others can read is tightened
+        private_folder(Path(app.instance_path), create=False)
         private_file(Path(engine.url.database))
 
     @event.listens_for(engine, "connect")
@@ -187,6 +191,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from .cli import register_flask_commands
+    """`flask --app lti_tool …` offers the feature packages' commands, as `emm-lti` does."""
+    from .cli import register_commands
 
-    register_flask_commands(app)
+    register_commands(app.cli)

@@ -1,21 +1,28 @@
-"""`emm-lti`: serve, demo, init, and the platform / keys / modules command groups.
+"""`emm-lti`: the root command and the commands that set up and run the tool (init, serve, demo).
 
-Bad arguments exit with status 2 and a message naming the field, as click does for usage errors.
+Each feature package adds its own commands through its `cli.py` `register_cli(group)` (platform,
+keys, modules, grades and worker, attempts, report, purge and participants); `db` comes from
+Flask-Migrate. Listing or helping with commands loads no app: the app (and the curriculum, the
+database) is built only when a command that needs it runs.
+
+Only `init`, `db upgrade` and `demo` change the schema; every other command checks it and exits 2
+naming `emm-lti init` when it is missing or old. Bad arguments exit 2 with a message naming the field.
 """
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Callable
+from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
-from .content.cli import modules_cli
-from .errors import EmmError
+from .cli_support import emm_errors, fail, load_app, require_schema, with_database
 
 log = logging.getLogger(__name__)
+
+__all__ = ["emm_errors", "fail", "init_database", "main", "register_commands", "with_database"]
 
 
 def _create_app() -> Flask:
@@ -36,6 +43,17 @@ class _Group(FlaskGroup):
         configure_logging(*log_options())  # the one place logging is set up, for every command
         return super().main(*args, **kwargs)
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Our commands and Flask-Migrate's `db`, without building the app as FlaskGroup would."""
+        self._load_plugin_commands()
+        return sorted({*super(FlaskGroup, self).list_commands(ctx), "db"})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """`db` (upgrade, current, history …) is Flask-Migrate's group, imported when asked for."""
+        if name == "db":
+            return _migrations_group()
+        return super().get_command(ctx, name)
+
 
 main = _Group(
     name="emm-lti", create_app=_create_app, add_default_commands=True, add_version_option=False,
@@ -44,74 +62,84 @@ main = _Group(
 )
 
 
-def fail(message: str) -> None:
-    """Exit with status 2 and a clear message: the CLI's way of refusing bad input."""
-    raise click.UsageError(message)
-
-
-def emm_errors(command: Callable) -> Callable:
-    """Turn our errors into exit status 2 with their message (no traceback)."""
+def _migrations_group() -> click.Group:
+    """Flask-Migrate's `db` group, its `upgrade` first making a SQLite database's file private (0600, in
+    a 0700 folder) as `init` does: the one other command that may create the database."""
+    import copy
     import functools
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except EmmError as exc:
-            from .extensions import db
+    from flask_migrate.cli import db
 
-            db.session.rollback()
-            fail(exc.message)
+    group = copy.copy(db)
+    group.commands = dict(db.commands)
+    upgrade = copy.copy(db.commands["upgrade"])
+    migrate = upgrade.callback
+    assert migrate is not None
 
-    return wrapper
+    @functools.wraps(migrate)
+    def callback(*args: Any, **kwargs: Any) -> Any:
+        _private_sqlite_file(load_app(click.get_current_context()).config["SQLALCHEMY_DATABASE_URI"])
+        return migrate(*args, **kwargs)
+
+    upgrade.callback = callback
+    group.commands["upgrade"] = upgrade
+    return group
 
 
-def with_database(command: Callable) -> Callable:
-    """Run inside the app context on an up-to-date schema, so no command meets a missing table."""
-    import functools
+def _private_sqlite_file(database_url: str) -> None:
+    """Create a SQLite database's folder (0700) and file (0600) before SQLite opens it: its -wal and
+    -shm files then get the same mode. Nothing for PostgreSQL."""
+    from pathlib import Path
 
-    @functools.wraps(command)
-    @click.pass_context
-    def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
-        app = _ScriptInfoProxy.load_app(ctx)
-        init_database(app)
-        with app.app_context():
-            return ctx.invoke(command, *args, **kwargs)
+    from sqlalchemy.engine import make_url
 
-    return wrapper
+    from .config import private_file, private_folder
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(url.database)
+        private_folder(path.parent)
+        private_file(path)
 
 
 def init_database(app: Flask) -> None:
-    """Create or upgrade the schema, then make sure a signing key exists."""
+    """Create or upgrade the schema, then make sure a signing key exists (`init`, `demo`, the tests)."""
     from flask_migrate import upgrade
 
     from . import paths
     from .extensions import db
     from .keys.services import ensure_active_key
 
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     with app.app_context():
         upgrade(directory=str(paths.migrations_dir()))
         ensure_active_key()
         db.session.commit()
 
 
-@main.command("init")
+def _prepare_instance(ctx: click.Context) -> None:
+    """`init` and `demo` on the app the environment describes: make the instance folder and the
+    generated secret key first (no other command writes them). An app handed in (tests) is left alone."""
+    from .config import ConfigError, prepare_instance
+
+    info = ctx.find_object(ScriptInfo)
+    if info is not None and info.create_app is not _create_app:
+        return
+    try:
+        prepare_instance()
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@main.command("init", with_appcontext=False)  # makes the secret key before the app loads
 @click.pass_context
 def init_command(ctx: click.Context) -> None:
-    """Create or upgrade the database schema and the first key pair."""
-    app = ctx.ensure_object(_ScriptInfoProxy).load_app(ctx)
+    """Create the instance folder and secret key, create or upgrade the database schema, and make the
+    first signing key. Run it on install and after every upgrade; running it again changes nothing."""
+    _prepare_instance(ctx)
+    app = load_app(ctx)
     init_database(app)
     click.echo("database ready; signing key ready")
-
-
-class _ScriptInfoProxy:
-    """Helper to reach FlaskGroup's app loading from plain commands."""
-
-    @staticmethod
-    def load_app(ctx: click.Context) -> Flask:
-        from flask.cli import ScriptInfo
-
-        return ctx.find_object(ScriptInfo).load_app()
 
 
 def _loopback_or_fail(host: str, what: str) -> None:
@@ -132,7 +160,7 @@ def _loopback_or_fail(host: str, what: str) -> None:
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, workers: int, threads: int, behind_proxy: bool) -> None:
     """Run the production server (gunicorn, behind a buffering reverse proxy; config/gunicorn.conf.py has
-    the same settings)."""
+    the same settings). The schema must be current: run `emm-lti init` first (serve never migrates)."""
     from .config import ConfigError, Settings
     from .server import check_bind, prepare_metrics_dir, run_gunicorn
 
@@ -140,17 +168,22 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int, thread
         check_bind(host, behind_proxy)
     except ValueError as exc:
         fail(str(exc))
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+    info = ctx.find_object(ScriptInfo)
+    if info is not None and info.create_app is not _create_app:  # an app handed in (tests)
+        settings = load_app(ctx).config["EMM"]
+    else:
+        try:
+            settings = Settings.from_env()
+            settings.require_secret()
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from None
+    require_schema(settings.database_url)
     prepare_metrics_dir(settings)  # before the app (and prometheus_client) is loaded
-    app = _ScriptInfoProxy.load_app(ctx)
-    init_database(app)
+    load_app(ctx)  # a broken setting or template folder stops here, before gunicorn forks
     run_gunicorn(host=host, port=port, workers=workers, threads=threads, settings=settings)
 
 
-@main.command("demo")
+@main.command("demo", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address for the tool.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port of the tool.")
 @click.option("--lms-port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port of the demo LMS.")
@@ -162,264 +195,27 @@ def demo_command(ctx: click.Context, host: str, port: int, lms_port: int) -> Non
     _loopback_or_fail(host, "the demo")
     if port == lms_port:
         fail("--lms-port must differ from --port")
-    app = _ScriptInfoProxy.load_app(ctx)
+    _prepare_instance(ctx)
+    app = load_app(ctx)
     init_database(app)
     run_demo(app, host=host, port=port, lms_port=lms_port)
 
 
-# -- platform -------------------------------------------------------------------------------------
+def register_commands(group: click.Group) -> None:
+    """Every feature package's commands, on `emm-lti` and (through the app factory) on `flask --app lti_tool`."""
+    from . import maintenance_cli
+    from .admin import cli as admin_cli
+    from .content import cli as content_cli
+    from .grades import cli as grades_cli
+    from .keys import cli as keys_cli
+    from .platforms import cli as platforms_cli
+    from .progress import cli as progress_cli
 
-@main.group("platform")
-def platform_group() -> None:
-    """Register the LMS platforms allowed to launch this tool."""
-
-
-@platform_group.command("add")
-@click.option("--issuer", required=True, help="The platform's issuer (iss), e.g. https://moodle.example.org")
-@click.option("--client-id", required=True, help="The client ID the platform gave this tool.")
-@click.option("--deployment-id", "deployment_ids", multiple=True, required=True, help="Deployment ID; repeat for several.")
-@click.option("--auth-login-url", required=True, help="Platform OIDC authentication URL (Moodle: /mod/lti/auth.php).")
-@click.option("--auth-token-url", required=True, help="Platform access token URL (Moodle: /mod/lti/token.php).")
-@click.option("--key-set-url", required=True, help="Platform public keyset URL (Moodle: /mod/lti/certs.php).")
-@click.option("--name", default=None, help="A name people recognise, e.g. 'Moodle — Grenada'.")
-@click.option("--auth-audience", default=None, help="Token audience when it is not the token URL (rare).")
-@click.option("--service-host", "service_hosts", multiple=True, metavar="HOST[:PORT]",
-              help="A host the platform's services (grades, roster) live on besides its URLs above, e.g. "
-                   "the institution's domain on Canvas; repeat for several.")
-@with_database
-@emm_errors
-def platform_add(**values: Any) -> None:
-    """Register a platform. An existing issuer and client ID is refused: change it with `platform edit`."""
-    from .extensions import db
-    from .platforms.services import PlatformSpec, register_platform
-
-    spec = PlatformSpec.build(**values)
-    platform = register_platform(spec)
-    db.session.commit()
-    click.echo(f"platform {platform.id} registered: {platform.issuer} client {platform.client_id}, "
-               f"deployments {', '.join(d.deployment_id for d in platform.deployments)}"
-               + (f", service hosts {', '.join(spec.service_hosts)}" if spec.service_hosts else ""))
+    for package in (platforms_cli, keys_cli, content_cli, grades_cli, progress_cli, admin_cli, maintenance_cli):
+        package.register_cli(group)
 
 
-@platform_group.command("edit")
-@click.option("--issuer", required=True, help="The platform's issuer, as registered.")
-@click.option("--client-id", required=True, help="The platform's client ID, as registered.")
-@click.option("--name", default=None)
-@click.option("--auth-login-url", default=None)
-@click.option("--auth-token-url", default=None)
-@click.option("--key-set-url", default=None)
-@click.option("--auth-audience", default=None)
-@click.option("--service-host", "service_hosts", multiple=True, metavar="HOST[:PORT]",
-              help="Replace the extra service hosts with these (repeat for several).")
-@click.option("--no-service-hosts", is_flag=True, help="Remove every extra service host.")
-@click.option("--add-deployment-id", "add_deployment_ids", multiple=True, help="Add a deployment; repeat for several.")
-@with_database
-@emm_errors
-def platform_edit(issuer: str, client_id: str, service_hosts: tuple[str, ...], no_service_hosts: bool,
-                  add_deployment_ids: tuple[str, ...], **changes: Any) -> None:
-    """Change a registered platform. Every change is logged at WARNING with its old and new value."""
-    from .extensions import db
-    from .platforms.services import edit_platform
-
-    if service_hosts and no_service_hosts:
-        fail("--service-host and --no-service-hosts: give one or the other")
-    if service_hosts or no_service_hosts:
-        changes["service_hosts"] = list(service_hosts)
-    _platform, done = edit_platform(issuer, client_id, add_deployment_ids=add_deployment_ids, **changes)
-    db.session.commit()
-    if not done:
-        click.echo(f"{issuer} client {client_id}: nothing changed")
-    for key, (old, new) in done.items():
-        click.echo(f"{key}: {old!r} -> {new!r}" if key != "deployments" else f"deployments added: {', '.join(new)}")
-
-
-@platform_group.command("invite")
-@click.option("--tool-url", required=True,
-              help="This tool's public base URL as the LMS reaches it, e.g. https://emm.example.org")
-@click.option("--hours", type=click.FloatRange(min=0.02, max=168), default=1.0, show_default=True,
-              help="How long the link can be used (it works once).")
-@click.option("--issuer", default=None,
-              help="Only this LMS (its issuer) may use the link; needed to add a registration for an "
-                   "issuer that already has one, or an LMS on a private address.")
-@with_database
-@emm_errors
-def platform_invite(tool_url: str, hours: float, issuer: str | None) -> None:
-    """Print a one-time link for LTI Dynamic Registration: paste it into the LMS
-    (Moodle: Manage tools, Tool URL, "Add LTI Advantage")."""
-    from datetime import datetime, timezone
-
-    from .platforms.registration import MAX_FAILURES, issue_invite
-    from .runtime import runtime
-
-    invite = issue_invite(runtime().state_store, tool_url, int(hours * 3600), issuer=issuer)
-    until = datetime.fromtimestamp(invite.expires_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    click.echo(invite.url)
-    click.echo(f"valid once, until {until} ({MAX_FAILURES} failed attempts use it up)"
-               + (f", for {issuer} only" if issuer else "")
-               + "; the LMS registers the tool and this tool records the platform", err=True)
-
-
-@platform_group.command("list")
-@with_database
-def platform_list() -> None:
-    """List registered platforms and their deployments."""
-    from .platforms.services import list_platforms
-
-    platforms = list_platforms()
-    if not platforms:
-        click.echo("no platforms registered: add one with `emm-lti platform add`")
-    for p in platforms:
-        click.echo(f"{p.id}\t{p.name}\t{p.issuer}\tclient {p.client_id}\t"
-                   f"deployments {','.join(d.deployment_id for d in p.deployments)}")
-
-
-@platform_group.command("remove")
-@click.option("--issuer", required=True)
-@click.option("--client-id", required=True)
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@with_database
-@emm_errors
-def platform_remove(issuer: str, client_id: str, yes: bool) -> None:
-    """Remove a platform and everything recorded under it."""
-    from .extensions import db
-    from .platforms.services import remove_platform
-
-    if not yes and not click.confirm(f"Remove {issuer} client {client_id} and all its records?", default=False):
-        raise click.Abort()
-    remove_platform(issuer, client_id)
-    db.session.commit()
-    click.echo(f"removed {issuer} client {client_id}")
-
-
-# -- keys -----------------------------------------------------------------------------------------
-
-@main.group("keys")
-def keys_group() -> None:
-    """The tool's signing keys (published at /.well-known/jwks.json)."""
-
-
-@keys_group.command("list")
-@with_database
-def keys_list() -> None:
-    """List keys with their status; private keys are never shown."""
-    from .keys.services import list_keys
-
-    for key in list_keys():
-        click.echo(f"{key.kid}\t{key.status.value}\tcreated {key.created_at:%Y-%m-%d %H:%M}")
-
-
-@keys_group.command("rotate")
-@with_database
-def keys_rotate() -> None:
-    """Make a new active key; the old one stays published until `keys retire`."""
-    from .extensions import db
-    from .keys.services import rotate
-
-    key = rotate()
-    db.session.commit()
-    click.echo(f"new active key {key.kid}; previous keys stay in the JWKS until retired")
-
-
-@keys_group.command("retire")
-@click.argument("kid")
-@with_database
-@emm_errors
-def keys_retire(kid: str) -> None:
-    """Remove a no-longer-active key from the JWKS."""
-    from .extensions import db
-    from .keys.services import retire
-
-    retire(kid)
-    db.session.commit()
-    click.echo(f"key {kid} retired")
-
-
-main.add_command(modules_cli)
-
-
-@main.command("purge")
-@with_database
-def purge_command() -> None:
-    """Delete expired launches and used nonces, and with EMM_RETENTION_DAYS the participants not seen
-    for that long (the grade worker also does this every 10 minutes)."""
-    from flask import current_app
-
-    from .extensions import db
-    from .maintenance import purge_expired
-
-    from .runtime import runtime
-
-    days = current_app.config["EMM"].retention_days
-    purged = purge_expired(days, store=runtime().state_store)
-    db.session.commit()
-    click.echo(f"deleted {purged.launches} expired launches, {purged.nonces} expired nonces and "
-               f"{purged.states} expired launch states"
-               + (f"; erased {purged.participants} participants not seen for {days} days" if days else ""))
-
-
-@main.group("participants")
-def participants_group() -> None:
-    """One person's data, on request: export it, or erase it."""
-
-
-@participants_group.command("export")
-@click.option("--issuer", required=True, help="The LMS's issuer.")
-@click.option("--user-id", "sub", required=True, help="The person's LMS user id (the LTI `sub`).")
-@with_database
-@emm_errors
-def participants_export(issuer: str, sub: str) -> None:
-    """Print everything stored about one person as JSON."""
-    import json
-
-    from .maintenance import export_participant, find_participant
-
-    click.echo(json.dumps(export_participant(find_participant(issuer, sub)), indent=2, ensure_ascii=False))
-
-
-@participants_group.command("erase")
-@click.option("--issuer", required=True, help="The LMS's issuer.")
-@click.option("--user-id", "sub", required=True, help="The person's LMS user id (the LTI `sub`).")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@with_database
-@emm_errors
-def participants_erase(issuer: str, sub: str, yes: bool) -> None:
-    """Delete one person and everything about them (their grades already in the LMS stay there)."""
-    from .extensions import db
-    from .maintenance import erase_participant, find_participant
-    from .runtime import runtime
-
-    participant = find_participant(issuer, sub)
-    if not yes and not click.confirm(f"Erase {participant.name or sub} and all their records?", default=False):
-        raise click.Abort()
-    erase_participant(participant, runtime().state_store)
-    db.session.commit()
-    click.echo(f"erased user {sub} of {issuer}")
-
-
-def _register_grades() -> None:
-    from .grades.cli import register
-    from .progress.cli import register as register_attempts
-
-    register(main, with_database, emm_errors, fail)
-    register_attempts(main, with_database, emm_errors, fail)
-
-
-_register_grades()
-
-
-def _register_report() -> None:
-    from .admin.cli import register
-
-    register(main, with_database, emm_errors, fail)
-
-
-_register_report()
-
-
-def register_flask_commands(app: Flask) -> None:
-    """`flask --app lti_tool …` offers the same groups as `emm-lti`."""
-    for command in (platform_group, keys_group, modules_cli):
-        app.cli.add_command(command)
+register_commands(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,6 +28,7 @@ class Settings:
 
     instance_path: Path
     database_url: str
+    #: "" until EMM_SECRET_KEY is set or `emm-lti init` writes instance/secret_key (`require_secret` says so)
     secret_key: str
     cache_url: str
     modules_path: Path | None = None
@@ -81,19 +82,18 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Build settings from EMM_* variables, with keyword overrides winning (tests use these)."""
         env = dict(os.environ if env is None else env)
-        known = {f.name for f in fields(cls)}
-        for key in env:
-            if (key.startswith(ENV_PREFIX) and not key.startswith(_TEST_PREFIX)
-                    and key[len(ENV_PREFIX):].lower() not in known - {"extra"}):
-                log.warning("unknown setting %s is ignored", key)
+        for key in sorted(unknown_settings(env)):
+            if key not in _warned:  # once per process, however many times settings are read
+                _warned.add(key)
+                log.warning("unknown setting %s is ignored (a typo? README's configuration table lists every setting)", key)
 
         def get(name: str, default: Any = None) -> Any:
             if name in overrides:
                 return overrides[name]
             return env.get(ENV_PREFIX + name.upper(), default)
 
+        # reading settings writes nothing: the instance folder and its secret are made by `emm-lti init`
         instance_path = Path(get("instance_path") or Path.cwd() / "instance").expanduser().resolve()
-        private_folder(instance_path)
         database_url = get("database_url") or f"sqlite:///{instance_path / 'emm-lti.sqlite3'}"
         if database_url.startswith("postgres://"):
             database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
@@ -110,11 +110,11 @@ class Settings:
             raise ConfigError("EMM_METRICS is on: set EMM_METRICS_TOKEN to a random token of at least 24 "
                               "characters (e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`); "
                               "the metrics are never served without one")
-        secret_key = get("secret_key") or _load_or_create_secret(instance_path)
+        secret_key = get("secret_key") or _read_secret(instance_path)
         for name, value in (("SECRET_KEY", secret_key), ("DATABASE_URL", database_url), ("METRICS_TOKEN", metrics_token)):
             if value and PLACEHOLDER in str(value):
                 raise ConfigError(f"EMM_{name} still holds the example's {PLACEHOLDER}: set a real value")
-        if len(str(secret_key).encode()) < MIN_SECRET_BYTES:
+        if secret_key and len(str(secret_key).encode()) < MIN_SECRET_BYTES:
             raise ConfigError(f"EMM_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long (it signs launch "
                               "references and CSRF tokens); generate one with `python3 -c 'import secrets; "
                               "print(secrets.token_urlsafe(48))'`")
@@ -150,6 +150,12 @@ class Settings:
             extra=overrides.get("extra", {}),
         )
 
+    def require_secret(self) -> None:
+        """Stop with the command to run when there is no secret key yet (a fresh instance folder)."""
+        if not self.secret_key:
+            raise ConfigError(f"no secret key: set EMM_SECRET_KEY, or run `emm-lti init` to generate one in "
+                              f"{self.instance_path / SECRET_FILE}")
+
     def flask_config(self) -> dict[str, Any]:
         """The subset Flask and its extensions read, under their own names."""
         # pre-ping: a connection that died with a database restart is replaced, not handed to a request;
@@ -175,7 +181,7 @@ class Settings:
         data = asdict(self)
         data["secret_key"] = "***"
         data["metrics_token"] = "***" if self.metrics_token else None
-        data["database_url"] = _mask_password(self.database_url)
+        data["database_url"] = mask_password(self.database_url)
         return data
 
 
@@ -183,8 +189,11 @@ class Settings:
 MIN_SECRET_BYTES = 32
 
 
-def private_folder(path: Path) -> Path:
-    """Create `path` (and parents) readable by this user only; tighten it if others can read it."""
+def private_folder(path: Path, *, create: bool = True) -> Path:
+    """Create `path` (and parents) readable by this user only; tighten it if others can read it.
+    With create=False a missing folder is left missing (the app starting never makes one)."""
+    if not create and not path.is_dir():
+        return path
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
@@ -227,6 +236,17 @@ _TEST_PREFIX = ENV_PREFIX + "TEST_"
 #: what config/.env.example writes where a real value must go
 PLACEHOLDER = "CHANGE-ME"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+#: unknown variables already warned about in this process
+_warned: set[str] = set()
+
+
+def unknown_settings(env: Mapping[str, str]) -> set[str]:
+    """EMM_* variables in `env` that are no setting (EMM_TEST_* belong to the test suite)."""
+    known = set(setting_names())
+    return {key for key in env if key.startswith(ENV_PREFIX) and not key.startswith(_TEST_PREFIX)
+            and key not in known}
 
 
 def setting_names() -> list[str]:
@@ -334,21 +354,39 @@ def _bool(raw: Any) -> bool:
     return str(raw).strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _load_or_create_secret(instance_path: Path) -> str:
-    """Keep a generated secret in the instance folder so restarts keep launch references valid."""
-    path = instance_path / "secret_key"
-    if path.exists():
-        private_file(path)
+#: the generated secret's file in the instance folder (when EMM_SECRET_KEY is not set)
+SECRET_FILE = "secret_key"
+
+
+def _read_secret(instance_path: Path) -> str:
+    """The secret `emm-lti init` generated, or "" when there is none yet; reading never creates it."""
+    path = instance_path / SECRET_FILE
+    try:
         return path.read_text().strip()
-    secret = secrets.token_urlsafe(48)
+    except FileNotFoundError:
+        return ""
+
+
+def prepare_instance(env: Mapping[str, str] | None = None) -> Settings:
+    """`emm-lti init` and `demo`: make the instance folder (0700) and, unless EMM_SECRET_KEY is set, a
+    generated secret in it (0600), kept so restarts keep launch references valid; then read the settings.
+
+    The only writer of the instance folder besides the database and the launch-state store themselves."""
+    settings = Settings.from_env(env)
+    private_folder(settings.instance_path)
+    path = settings.instance_path / SECRET_FILE
+    if settings.secret_key:
+        if path.exists():
+            private_file(path)
+        return settings
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(secret)
+        handle.write(secrets.token_urlsafe(48))
     log.info("generated a new secret key in %s", path)
-    return secret
+    return Settings.from_env(env)
 
 
-def _mask_password(url: str) -> str:
+def mask_password(url: str) -> str:
     if "@" not in url or "://" not in url:
         return url
     scheme, rest = url.split("://", 1)

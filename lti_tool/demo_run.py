@@ -51,6 +51,9 @@ def seed_demo_course(tool_app: Flask, lms: Flask) -> None:
 
 def run_demo(app: Flask, *, host: str, port: int, lms_port: int) -> None:
     """Serve both until Ctrl-C. The LMS uses the name `localhost`, so it is another site than the tool."""
+    from .runtime import warm_up
+
+    warm_up(app)  # the curriculum and the state store before the first click
     tool_url = f"http://{host}:{port}"
     lms_url = f"http://localhost:{lms_port}"
     lms = connect_demo_lms(app, tool_url, lms_url, Path(app.instance_path) / "demo-lms")

@@ -1,7 +1,6 @@
 """Where the curriculum and templates live, for editable installs and for wheels alike."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -9,27 +8,21 @@ _BUNDLED = _PACKAGE / "_bundled"   # filled by the wheel build (pyproject force-
 _REPO = _PACKAGE.parent            # the source checkout, for editable installs
 
 
-def _first_existing(env_var: str, name: str) -> Path:
-    override = os.environ.get(env_var)
-    if override:
-        return Path(override).expanduser().resolve()
+def _shipped(name: str) -> Path:
     for candidate in (_BUNDLED / name, _REPO / name):
         if candidate.is_dir():
             return candidate
-    raise RuntimeError(f"cannot find the {name!r} folder: set {env_var} to its path")
+    raise RuntimeError(f"cannot find the {name!r} folder shipped with emm-lti: set EMM_{name.upper()}_PATH to its path")
 
 
 def modules_dir() -> Path:
-    """The curriculum folder: EMM_MODULES_PATH, else the copy shipped with the package."""
-    return _first_existing("EMM_MODULES_PATH", "modules")
+    """The curriculum shipped with the package (EMM_MODULES_PATH, read by the settings, replaces it)."""
+    return _shipped("modules")
 
 
 def templates_dir() -> Path:
     """The Jinja templates folder shipped with the package (EMM_TEMPLATES_PATH, read by the settings, replaces it)."""
-    for candidate in (_BUNDLED / "templates", _REPO / "templates"):
-        if candidate.is_dir():
-            return candidate
-    raise RuntimeError("cannot find the 'templates' folder: set EMM_TEMPLATES_PATH to its path")
+    return _shipped("templates")
 
 
 def translations_dir() -> Path:

@@ -45,8 +45,13 @@ class _Gunicorn(BaseApplication):
 
 
 def post_worker_init(worker: Any) -> None:
-    """gunicorn hook: each web worker process runs a grade delivery thread (the embedded default)."""
+    """gunicorn hook: load the curriculum and open the launch-state store before the worker takes a
+    request (the first learner does not wait for them; a broken curriculum stops the worker here), and
+    run a grade delivery thread in each web worker process (the embedded default)."""
+    from .runtime import warm_up
+
     app = worker.wsgi
+    warm_up(app)
     if app.config["EMM"].embedded_worker:
         from .grades.worker import start_embedded_worker
 
@@ -61,6 +66,19 @@ def child_exit(_server: Any, worker: Any) -> None:
         multiprocess.mark_process_dead(worker.pid)
 
 
+def startup_problem(settings: Settings) -> str | None:
+    """Why this instance cannot serve yet (no secret key, a missing or old schema), or None.
+    `config/gunicorn.conf.py` stops on it; `emm-lti serve` makes the same checks."""
+    from .config import ConfigError
+    from .schema import schema_problem
+
+    try:
+        settings.require_secret()
+    except ConfigError as exc:
+        return str(exc)
+    return schema_problem(settings.database_url)
+
+
 def prepare_metrics_dir(settings: Settings) -> Path | None:
     """Give this gunicorn master and its workers a fresh metrics folder in the instance folder.
 
@@ -72,7 +90,7 @@ def prepare_metrics_dir(settings: Settings) -> Path | None:
     if not settings.metrics:
         return None
     root = settings.instance_path / "metrics"
-    root.mkdir(mode=0o700, exist_ok=True)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
     for old in root.glob("web-*"):
         pid = old.name.removeprefix("web-")
         if not pid.isdigit() or not _alive(int(pid)):

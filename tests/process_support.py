@@ -128,6 +128,12 @@ class ToolServer(Process):
         return [int(p) for p in children.read_text().split()] if children.exists() else []
 
 
+def init_instance(env: dict[str, str], cwd: Path) -> None:
+    """`emm-lti init`, as an operator runs it first: serve and worker never migrate the schema."""
+    done = subprocess.run([*emm_lti(), "init"], env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+
+
 def grade_worker(env: dict[str, str], cwd: Path, *extra: str, name: str = "worker") -> Process:
     return Process(name, [*emm_lti(), "worker", "--idle", "0.1", *extra], env, cwd)
 
@@ -201,9 +207,14 @@ class RedisServer(Process):
 
 
 def scratch_database(base_url: str, name: str) -> str:
-    """A fresh database on the server of `base_url` (dropped by `drop_database`)."""
+    """A fresh database on the server of `base_url` (dropped by `drop_database`), named `name` plus a
+    random suffix: test runs of other checkouts on the same server never meet it."""
+    import secrets
+
     import psycopg
     from sqlalchemy.engine import make_url
+
+    name = f"{name}_{secrets.token_hex(3)}"
 
     url = make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1))
     admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from ..cli_support import emm_errors, fail, with_database
+from ..i18n import SUPPORTED
 from .reports import BY
 
 
@@ -21,7 +23,8 @@ def _date(value: str | None, name: str, fail: Any) -> date | None:
     return None
 
 
-def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) -> None:
+def register_cli(main: click.Group) -> None:
+    """Add this package's commands to the `emm-lti` (or `flask`) command group."""
     @main.command("report")
     @click.option("--by", "by", type=click.Choice(BY), default="country", show_default=True,
                   help="Group results by country, module, agency or the language a module was taken in.")
@@ -31,14 +34,16 @@ def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) 
     @click.option("--until", default=None, metavar="YYYY-MM-DD", help="… up to and including this day.")
     @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
                   help="Write to this file instead of standard output (needed for xlsx on a terminal).")
+    @click.option("--lang", type=click.Choice(SUPPORTED), default="en", show_default=True,
+                  help="Language of country names and module titles (column names stay English).")
     @with_database
     @emm_errors
     def report_command(by: str, fmt: str, issuer: str | None, since: str | None, until: str | None,
-                       output: str | None) -> None:
+                       output: str | None, lang: str) -> None:
         """Completion and pass rates by country, module or agency, each person counted once."""
         from sqlalchemy import select
 
-        from ..countries import country_name
+        from ..countries import country_name as local_name
         from ..exports import csv_bytes, xlsx_bytes
         from ..extensions import db
         from ..platforms.models import Platform
@@ -60,7 +65,10 @@ def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) 
 
         def title(module_id: str) -> str:
             module = runtime().catalogue.get(module_id)
-            return module.title("en").text if module else module_id
+            return module.title(lang).text if module else module_id
+
+        def country_name(code: str) -> str:
+            return local_name(code, lang)
 
         if fmt == "json":
             data = (json.dumps(report_json(report, country_name, title), indent=2, ensure_ascii=False) + "\n").encode()

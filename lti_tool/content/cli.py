@@ -1,4 +1,4 @@
-"""`emm-lti modules ...` commands; the content feature registers `modules_cli` on the app's CLI."""
+"""`emm-lti modules check`: the curriculum checked as the app would load it, with no database."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,11 +27,12 @@ def check(ctx: click.Context, path: Path | None, strict: bool) -> None:
     minutes that do not follow the content) are printed too; they fail the check with --strict.
     """
     if path is None:
-        from lti_tool.paths import modules_dir  # late: resolution reads the environment
+        from ..config import ConfigError, Settings
+        from ..paths import modules_dir
 
         try:
-            path = modules_dir()
-        except RuntimeError as exc:
+            path = Settings.from_env().modules_path or modules_dir()  # EMM_MODULES_PATH, as the app reads it
+        except (ConfigError, RuntimeError) as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(EXIT_PROBLEMS)
     if not path.is_dir():
@@ -54,3 +55,8 @@ def check(ctx: click.Context, path: Path | None, strict: bool) -> None:
     click.echo(f"{len(loaded.modules)} modules, {complete} complete: {verdict}")
     if warned and strict:
         ctx.exit(EXIT_PROBLEMS)
+
+
+def register_cli(group: click.Group) -> None:
+    """Add `modules` to the `emm-lti` (or `flask`) command group."""
+    group.add_command(modules_cli)

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..cli_support import emm_errors, fail, with_database
 from ..extensions import db
 from .models import DeliveryStatus
 
@@ -30,7 +31,8 @@ def describe(delivery: Any) -> str:
     return f"{delivery.id}\t{who}\t{where}\t{delivery.score.get('scoreGiven')}/{delivery.score.get('scoreMaximum')}\t{state}"
 
 
-def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) -> None:
+def register_cli(main: click.Group) -> None:
+    """Add this package's commands to the `emm-lti` (or `flask`) command group."""
     @main.group("grades")
     def grades_group() -> None:
         """Scores owed to LMS gradebooks: see them, send them again."""

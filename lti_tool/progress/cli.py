@@ -4,8 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 import click
+
 from sqlalchemy import or_, select
 
+from ..cli_support import emm_errors, fail, with_database
 from ..courses.models import Course, Participant
 from ..extensions import db
 
@@ -29,7 +31,8 @@ def find_course(text: str, fail: Any) -> Course:
     return matches[0]
 
 
-def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) -> None:
+def register_cli(main: click.Group) -> None:
+    """Add this package's commands to the `emm-lti` (or `flask`) command group."""
     @main.group("attempts")
     def attempts_group() -> None:
         """Quiz attempts: give a learner who used them all one more, or reset them."""

@@ -147,6 +147,12 @@ def test_unit_is_hardened(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", UNITS, ids=lambda p: p.name)
+def test_unit_does_not_restart_a_refusal(path: Path) -> None:
+    """serve and worker exit 2 on a missing or old schema: restarting in a loop would not help."""
+    assert read_unit(path)["Service"]["RestartPreventExitStatus"] == "2"
+
+
+@pytest.mark.parametrize("path", UNITS, ids=lambda p: p.name)
 def test_unit_starts_an_emm_lti_command(path: Path) -> None:
     argv = read_unit(path)["Service"]["ExecStart"].split()
     ctx = parse_cli(argv)
@@ -186,6 +192,7 @@ def test_gunicorn_config_file_is_what_serve_uses(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("EMM_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("EMM_FORWARDED_ALLOW_IPS", "10.0.0.0/24")
     monkeypatch.setenv("EMM_ACCESS_LOG", "-")
+    _initialise(tmp_path)
     loaded = _ConfigFile(CONFIG / "gunicorn.conf.py").cfg
     expected = Config()
     for key, value in server.serve_options("127.0.0.1", 8000, 2, 4, Settings.from_env()).items():
@@ -197,6 +204,31 @@ def test_gunicorn_config_file_is_what_serve_uses(tmp_path: Path, monkeypatch: py
             assert loaded.settings[key].get() == expected.settings[key].get(), key
     assert loaded.forwarded_allow_ips == ["10.0.0.0/24"] and loaded.accesslog == "-"
     assert loaded.wsgi_app == "lti_tool.wsgi:app"
+
+
+def _initialise(instance: Path) -> None:
+    """What `emm-lti init` does, for the instance named by the environment."""
+    from lti_tool.app import create_app
+    from lti_tool.cli import init_database
+    from lti_tool.config import prepare_instance
+    from lti_tool.extensions import db
+
+    app = create_app(prepare_instance())
+    init_database(app)
+    with app.app_context():
+        db.engine.dispose()
+    assert (instance / "secret_key").is_file()
+
+
+def test_gunicorn_config_file_refuses_an_instance_never_initialised(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMM_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("EMM_SECRET_KEY", "k" * 40)
+    with pytest.raises(SystemExit) as stopped:
+        _ConfigFile(CONFIG / "gunicorn.conf.py")
+    assert str(stopped.value) == ("emm-lti: the database has no schema yet: run `emm-lti init` "
+                                  "(or `emm-lti db upgrade`) first")
+    assert not (tmp_path / "instance").exists()  # checking wrote nothing
 
 
 # -- nginx ----------------------------------------------------------------------------------------

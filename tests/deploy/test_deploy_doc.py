@@ -68,10 +68,16 @@ def test_emm_lti_admin_runs_commands_with_the_service_settings(tmp_path: Path) -
     admin = [str(CONFIG / "emm-lti-admin")]
     env = {**tool_env(), "EMM_ENV_FILE": str(env_file), "EMM_LTI": emm_lti()[0], "EMM_USER": "root",
            "EMM_HOME": str(tmp_path)}
+    before_init = subprocess.run([*admin, "keys", "list"], env=env, capture_output=True, text=True, timeout=120)
+    assert before_init.returncode == 2
+    assert "the database has no schema yet: run `emm-lti init`" in before_init.stderr
+    assert not (tmp_path / "from-file.sqlite3").exists()  # a read-only command created nothing
+    assert subprocess.run([*admin, "init"], env=env, capture_output=True, timeout=120).returncode == 0
     listed = subprocess.run([*admin, "keys", "list"], env=env, capture_output=True, text=True, timeout=120)
     assert listed.returncode == 0, listed.stderr
     assert re.match(r"^[0-9a-f]{16}\tactive\t", listed.stdout)
+    assert "unknown setting" not in listed.stderr  # the script's own EMM_ENV_FILE … are not passed on
     assert (tmp_path / "from-file.sqlite3").exists()
     drill = {**env, "EMM_DATABASE_URL": f"sqlite:///{tmp_path / 'drill.sqlite3'}"}
-    assert subprocess.run([*admin, "keys", "list"], env=drill, capture_output=True, timeout=120).returncode == 0
+    assert subprocess.run([*admin, "init"], env=drill, capture_output=True, timeout=120).returncode == 0
     assert (tmp_path / "drill.sqlite3").exists()

@@ -116,6 +116,16 @@ def test_the_command_line_prints_the_same(app: Flask, cohort, launcher, tmp_path
     out = tmp_path / "report.xlsx"
     assert run("--by", "agency", "--format", "xlsx", "--platform", issuer, "--output", str(out)).exit_code == 0
     assert load_workbook(out)["Report"]["A1"].value == "agency"
+    # --lang: country names (CLDR's) and module titles in Spanish or French; column names stay English
+    for lang, grenada, antigua in (("es", "Granada", "Antigua y Barbuda"), ("fr", "Grenade", "Antigua-et-Barbuda")):
+        local = run("--by", "country", "--format", "csv", "--platform", issuer, "--lang", lang)
+        assert local.exit_code == 0, local.output
+        names = {r["country"]: r["country_name"]
+                 for r in csv.DictReader(io.StringIO(local.stdout_bytes.decode("utf-8-sig")))}
+        assert (names["GD"], names["AG"]) == (grenada, antigua)
+    french = json.loads(run("--by", "module", "--format", "json", "--platform", issuer, "--lang", "fr").stdout)
+    assert french["lines"][0]["name"] == runtime(app).catalogue.get("m01").title("fr").text
+    assert french["lines"][0]["name"] != "The Global Context of Migration"
 
 
 @pytest.mark.parametrize(("args", "phrase"), [
@@ -123,6 +133,7 @@ def test_the_command_line_prints_the_same(app: Flask, cohort, launcher, tmp_path
     (["--since", "2026-05-01", "--until", "2026-04-01"], "--since 2026-05-01 is after --until 2026-04-01"),
     (["--platform", "https://nobody.example"], "--platform: no LMS is registered with issuer"),
     (["--by", "colour"], "'colour' is not one of 'country', 'module', 'agency', 'language'"),
+    (["--lang", "de"], "'de' is not one of 'en', 'es', 'fr'"),
 ])
 def test_bad_report_arguments_exit_2(app: Flask, args: list[str], phrase: str) -> None:
     result = CliRunner().invoke(main, ["report", *args], obj=ScriptInfo(create_app=lambda: app))

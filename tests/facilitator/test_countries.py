@@ -65,6 +65,29 @@ def test_spanish_staff_pages_name_countries_in_spanish(app: Flask, launcher) -> 
     assert 'lang="es"' in page.text
 
 
+@pytest.mark.parametrize(("locale", "names"), [
+    ("es_ES", {"AG": "Antigua y Barbuda", "GD": "Granada", "VC": "San Vicente y las Granadinas"}),
+    ("fr_FR", {"AG": "Antigua-et-Barbuda", "GD": "Grenade", "VC": "Saint-Vincent-et-les Grenadines"}),
+])
+def test_staff_pages_and_exports_name_countries_in_the_readers_language(launcher, locale: str,
+                                                                        names: dict[str, str]) -> None:
+    import csv
+    import io
+
+    lang = locale[:2]
+    for code in names:
+        learner(launcher, f"L10N-{lang}-{code}", f"Loc {lang} {code}", country=code)
+    presentation = "https://purl.imsglobal.org/spec/lti/claim/launch_presentation"
+    staff = facilitator(launcher, f"FAC-{lang}", **{presentation: {"locale": locale}})
+    page = text(staff.get("/facilitator/m/m01/").text)
+    for code, name in names.items():
+        assert f"{name} ({code})" in page
+    export = staff.get("/facilitator/m/m01/export.csv")
+    assert export.status_code == 200
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(export.content.decode("utf-8-sig")))}
+    assert {code: rows[f"Loc {lang} {code}"]["country_name"] for code in names} == names
+
+
 def test_the_rollout_countries_are_a_setting(tmp_path) -> None:
     base = {"env": {}, "instance_path": str(tmp_path), "secret_key": "s" * 40}
     assert Settings.from_env(**base).rollout_countries == ("AG", "GD", "VC")

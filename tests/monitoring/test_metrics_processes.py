@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from process_support import ToolServer, free_port, grade_worker, tool_env, wait_for
+from process_support import ToolServer, free_port, grade_worker, init_instance, tool_env, wait_for
 
 TOKEN = secrets.token_urlsafe(32)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -24,6 +24,7 @@ def _count(text: str, series: str) -> float:
 def test_every_web_worker_is_counted_whichever_answers_the_scrape(tmp_path: Path) -> None:
     env = tool_env(instance_path=tmp_path / "instance", secret_key="k" * 40, metrics="true", metrics_token=TOKEN,
                    embedded_worker="false")
+    init_instance(env, tmp_path)
     web = ToolServer(env, tmp_path, workers=2, threads=2).start()
     try:
         web.wait_ready()
@@ -54,6 +55,7 @@ def _scrape(url: str) -> float | None:
 def test_a_grade_worker_serves_its_metrics_with_the_token(tmp_path: Path) -> None:
     port = free_port()
     env = tool_env(instance_path=tmp_path / "instance", secret_key="k" * 40, metrics="true", metrics_token=TOKEN)
+    init_instance(env, tmp_path)
     worker = grade_worker(env, tmp_path, "--metrics-port", str(port)).start()
     url = f"http://127.0.0.1:{port}/metrics"
     try:

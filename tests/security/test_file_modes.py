@@ -10,7 +10,8 @@ from flask import Flask
 
 from lti_tool.app import create_app
 from lti_tool.cli import init_database
-from lti_tool.config import Settings
+from lti_tool.config import Settings, prepare_instance
+from lti_tool.runtime import runtime
 
 
 def mode(path: Path) -> int:
@@ -21,8 +22,10 @@ def test_a_new_instance_is_private(tmp_path: Path) -> None:
     old = os.umask(0o022)  # the usual umask: files would be 0644
     try:
         instance = tmp_path / "instance"
-        app: Flask = create_app(Settings.from_env(env={}, instance_path=str(instance), embedded_worker=False))
+        settings = prepare_instance({"EMM_INSTANCE_PATH": str(instance), "EMM_EMBEDDED_WORKER": "false"})
+        app: Flask = create_app(settings)
         init_database(app)
+        runtime(app).state_store.put("k", {}, 60)  # opened on first use
         with app.app_context():
             from lti_tool.extensions import db
 
@@ -45,7 +48,8 @@ def test_an_existing_readable_database_is_tightened(tmp_path: Path) -> None:
     database = instance / "emm-lti.sqlite3"
     database.touch(mode=0o644)
     os.chmod(database, 0o644)
-    app = create_app(Settings.from_env(env={}, instance_path=str(instance), embedded_worker=False))
+    app = create_app(Settings.from_env(env={}, instance_path=str(instance), embedded_worker=False,
+                                       secret_key="s" * 40))
     assert mode(database) == 0o600 and mode(instance) == 0o700
     with app.app_context():
         from lti_tool.extensions import db
