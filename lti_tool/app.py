@@ -45,13 +45,18 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     from flask_babel import get_locale
 
     from . import models  # noqa: F401 - the whole schema, before anything queries it
-    from .i18n import select_locale
+    from .countries import local_country_name
+    from .i18n import select_locale, select_timezone, zone_label
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(paths.migrations_dir()))
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(paths.translations_dir()))
-    app.jinja_env.globals["get_locale"] = get_locale
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=str(paths.translations_dir()))
+    app.jinja_env.globals.update(get_locale=get_locale, zone_label=zone_label, country_name=local_country_name)
     _configure_sqlite(app)
+    from . import charts
+
+    charts.register(app)
     catalogue = load_catalogue(settings.modules_path or paths.modules_dir())
     app.extensions["emm"] = build_runtime(settings, catalogue)
 

@@ -407,6 +407,15 @@ def _register_grades() -> None:
 _register_grades()
 
 
+def _register_report() -> None:
+    from .admin.cli import register
+
+    register(main, with_database, emm_errors, fail)
+
+
+_register_report()
+
+
 def register_flask_commands(app: Flask) -> None:
     """`flask --app lti_tool …` offers the same groups as `emm-lti`."""
     for command in (platform_group, keys_group, modules_cli):

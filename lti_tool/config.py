@@ -71,6 +71,10 @@ class Settings:
     metrics_token: str | None = None
     #: seconds /readyz waits for the database and the launch-state store before calling them down
     ready_timeout: float = 1.0
+    #: countries every report lists, with 0 when they have nothing yet (the rollout's)
+    rollout_countries: tuple[str, ...] = ("AG", "GD", "VC")
+    #: IANA time zone for times shown when the LMS sends none for the person
+    display_timezone: str = "America/St_Vincent"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -141,6 +145,8 @@ class Settings:
             metrics=metrics,
             metrics_token=metrics_token,
             ready_timeout=_float(get, "ready_timeout", 1.0, 0.1, 30),
+            rollout_countries=_countries(get("rollout_countries", "AG,GD,VC")),
+            display_timezone=_timezone(get("display_timezone", "America/St_Vincent")),
             extra=overrides.get("extra", {}),
         )
 
@@ -266,6 +272,38 @@ def _networks(raw: Any) -> str:
         except ValueError:
             raise ConfigError(f"EMM_FORWARDED_ALLOW_IPS: {item!r} is not an IP address or network") from None
     return ",".join(items)
+
+
+def _countries(raw: Any) -> tuple[str, ...]:
+    """Comma-separated ISO 3166-1 alpha-2 codes, upper-cased, each once, in the order given."""
+    from .countries import InvalidCountry, normalize_country
+
+    items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+    codes: list[str] = []
+    for item in items:
+        try:
+            code = normalize_country(str(item))
+        except InvalidCountry:
+            raise ConfigError(f"EMM_ROLLOUT_COUNTRIES: {str(item).strip()!r} is not an ISO 3166-1 alpha-2 "
+                              "country code (e.g. AG,GD,VC)") from None
+        if code and code not in codes:
+            codes.append(code)
+    return tuple(codes)
+
+
+def _timezone(raw: Any) -> str:
+    """An IANA time zone name that this machine's zone database knows."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = str(raw).strip()
+    try:
+        if not name or name.startswith("/") or ".." in name:
+            raise ValueError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"EMM_DISPLAY_TIMEZONE must be an IANA time zone such as America/St_Vincent, "
+                          f"got {name!r}") from None
+    return name
 
 
 def _int(get: Any, name: str, default: int, low: int, high: int) -> int:

@@ -1,4 +1,5 @@
 """Import every model so SQLAlchemy's metadata (and Alembic's autogenerate) sees the whole schema."""
+from .courses.course_modules import CourseModule  # noqa: F401
 from .courses.models import Completion, Course, Enrolment, Participant, Placement  # noqa: F401
 from .grades.models import GradeDelivery  # noqa: F401
 from .lms.models import AccessToken  # noqa: F401

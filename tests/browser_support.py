@@ -37,8 +37,9 @@ BLOCKING = {"serious", "critical"}
 
 @cache
 def axe_source() -> str:
-    """axe.min.js as shipped inside the installed axe-selenium-python package."""
-    path = importlib.resources.files("axe_selenium_python") / "node_modules" / "axe-core" / "axe.min.js"
+    """axe-core 4.x as shipped inside axe-playwright-python (the rules the audits name, e.g.
+    landmark-unique, exist from axe 3.4 on; axe-selenium-python still carries axe 3.1)."""
+    path = importlib.resources.files("axe_playwright_python") / "axe.min.js"
     return path.read_text(encoding="utf-8")
 
 

@@ -61,3 +61,17 @@ def record_deep_link(course_id: int, modules: Iterable[Any], *, country: str | N
     db.session.flush()
     log.info("deep linking placed %s in course %s", [p.module_id for p in placed], course_id)
     return placed
+
+
+def activity_countries(course_ids: Any) -> dict[tuple[int, str], str]:
+    """(course id, module id) -> the country set on the course's activity for the module: that of the
+    placement `module_placement` would choose (launched with a grade column, launched, then placed by
+    Deep Linking; the oldest first), when it has one. `course_ids`: ids, or a select of them."""
+    chosen: dict[tuple[int, str], str | None] = {}
+    for course_id, module_id, country in db.session.execute(
+            select(Placement.course_id, Placement.module_id, Placement.country)
+            .where(Placement.course_id.in_(course_ids), Placement.module_id.is_not(None))
+            .order_by(case((Placement.resource_link_id.startswith(DEEP_LINK_PREFIX), 1), else_=0),
+                      case((Placement.lineitem_url.is_(None), 1), else_=0), Placement.id)):
+        chosen.setdefault((course_id, module_id), country)
+    return {key: country for key, country in chosen.items() if country}

@@ -81,9 +81,14 @@ def _person(user: User) -> dict[str, Any]:
 
 
 def _custom(urls: Urls, user: User, placement: Placement | None) -> dict[str, str]:
-    """Activity-level custom first, then the tool-level `person_country=$Person.address.country`."""
+    """Activity-level custom first, then the tool-level ones: `person_country=$Person.address.country`,
+    `person_timezone=$Person.address.timezone`, and `agency`, which the demo fills from each person's
+    agency as an LMS with an agency profile field that it can substitute would (Moodle cannot: see
+    the README's "Agency" section)."""
     custom = dict(placement.custom) if placement else {}
     custom["person_country"] = user.country
+    custom["person_timezone"] = user.timezone
+    custom["agency"] = user.agency
     custom["context_memberships_url"] = urls.memberships
     return custom
 

@@ -58,6 +58,8 @@ class User:
     enrolled: bool = True
     locale: str = "en"
     sourcedid: str = ""
+    #: the profile time zone Moodle substitutes for $Person.address.timezone ("99": the site's zone)
+    timezone: str = "99"
 
     @property
     def name(self) -> str:
@@ -94,23 +96,23 @@ USERS: tuple[User, ...] = (
     User(
         sub="4", username="learner.ag", given_name="Keisha", family_name="Joseph",
         email="keisha.joseph@example.org", country="AG", agency="Immigration Department",
-        roles=(ROLE_LEARNER,), sourcedid="AG-IMM-0041",
+        roles=(ROLE_LEARNER,), sourcedid="AG-IMM-0041", timezone="America/Antigua",
     ),
     User(
         sub="5", username="learner.gd", given_name="Marcus", family_name="Charles",
         email="marcus.charles@example.org", country="GD", agency="Ministry of Labour",
-        roles=(ROLE_LEARNER,), sourcedid="GD-LAB-0107",
+        roles=(ROLE_LEARNER,), sourcedid="GD-LAB-0107", timezone="America/Grenada",
     ),
     User(
         sub="6", username="learner.vc", given_name="Shanice", family_name="Browne",
         email="shanice.browne@example.org", country="VC",
         agency="National Emergency Management Organisation", roles=(ROLE_LEARNER,),
-        sourcedid="VC-NEMO-0023",
+        sourcedid="VC-NEMO-0023", timezone="America/St_Vincent",
     ),
     User(
         sub="3", username="facilitator", given_name="Daniel", family_name="Ortega",
         email="daniel.ortega@example.org", country="BB", agency="IOM (facilitator)",
-        roles=(ROLE_INSTRUCTOR,), sourcedid="IOM-FAC-0003",
+        roles=(ROLE_INSTRUCTOR,), sourcedid="IOM-FAC-0003", timezone="America/Barbados",
     ),
     User(
         sub="2", username="admin", given_name="Admin", family_name="User", email="admin@example.org",

@@ -22,7 +22,7 @@ class DeepLinkForm(LaunchForm):
 
     def __init__(self, catalogue, lang: str, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.modules.choices = [SelectChoice(m.id, f"{m.id} — {m.title(lang).text}") for m in catalogue.modules]
+        self.modules.choices = [SelectChoice(m.id, m.title(lang).text) for m in catalogue.modules]
         self.country.choices = [SelectChoice("", _l("Not set: use each participant's LMS profile"))] + [
             SelectChoice(code, name) for code, name in country_choices()]
 
@@ -40,5 +40,15 @@ class GrantForm(LaunchForm):
     module = HiddenField(validators=[DataRequired()])
     kind = SelectField(choices=[SelectChoice("extra"), SelectChoice("reset")], default="extra")
     reason = StringField(_l("Reason (shown to the learner)"), validators=[Optional(), Length(max=500)])
-    #: where to go back to: the learner's page or the course dashboard
-    back = HiddenField(validators=[Optional(), AnyOf(["learner", "dashboard"])])
+    #: where to go back to: the learner's page, the course overview or the module's class
+    back = HiddenField(validators=[Optional(), AnyOf(["learner", "dashboard", "class"])])
+
+
+class QuizControlForm(LaunchForm):
+    """Open or close a module's quiz for the group, set its time limit or give everyone more time."""
+
+    action = SelectField(choices=[SelectChoice("open"), SelectChoice("close"), SelectChoice("limit"),
+                                  SelectChoice("extend")])
+    minutes = IntegerField(validators=[Optional()])
+    back = SelectField(choices=[SelectChoice("session"), SelectChoice("class")], default="session")
+    page = StringField(validators=[Optional(), Length(max=64)])

@@ -14,7 +14,9 @@ from .models import DeliveryStatus
 def describe(delivery: Any) -> str:
     """One line a person can act on: who, which column, and delivered / pending (next try) / failed (reason)."""
     who = delivery.participant.name or f"user {delivery.participant.sub}"
-    where = f"{delivery.module_id or '?'} in course {delivery.course_id}"
+    course = delivery.course
+    named = " ".join(part for part in (course.label, course.title and f"“{course.title}”") if part)
+    where = f"{delivery.module_id or '?'} in {named or f'course {course.id}'}"
     if delivery.status == DeliveryStatus.DELIVERED:
         state = f"delivered {delivery.delivered_at:%Y-%m-%d %H:%M:%S}"
     elif delivery.status == DeliveryStatus.PENDING:
@@ -34,7 +36,7 @@ def register(main: click.Group, with_database: Any, emm_errors: Any, fail: Any) 
         """Scores owed to LMS gradebooks: see them, send them again."""
 
     @grades_group.command("status")
-    @click.option("--course", default=None, help="Course id, LMS context id or label.")
+    @click.option("--course", default=None, help="Course label (e.g. TRAIN101), LMS context id or the tool's id.")
     @click.option("--failed", "only_failed", is_flag=True, help="Only failed deliveries.")
     @with_database
     @emm_errors

@@ -331,7 +331,8 @@ def answer_problem(exc: AnswerError) -> str:
 def landing_url(ref: str, *, deep_link: bool, access: Access, module_id: str | None, catalogue: Any,
                 asks_country: Callable[[], bool]) -> str | None:
     """Where a launch belongs: the deep linking picker, its module (after the country question when
-    `asks_country()`), or, for staff, the module list; None when there is nothing to show a learner.
+    `asks_country()`), for staff the module's class or the module list; None when there is nothing
+    to show a learner.
 
     The launch redirects straight here (from what it just wrote) and the learner home (`/l/<ref>/`)
     does too (from the rows), so both decide alike and a learner's browser makes one request fewer.
@@ -339,6 +340,9 @@ def landing_url(ref: str, *, deep_link: bool, access: Access, module_id: str | N
     if deep_link:
         return url_for("facilitator.deep_link", ref=ref)
     module = catalogue.get(module_id) if module_id else None
+    if module is not None and access >= Access.FACILITATOR:
+        # a facilitator opening an activity lands on its class; "see as a learner" is one click away
+        return url_for("facilitator.module_class", ref=ref, module_id=module.id)
     if module is not None:
         target = url_for("learner.module", ref=ref, module_id=module.id)
         if access == Access.LEARNER and asks_country():

@@ -14,11 +14,13 @@ from werkzeug.wrappers import Response
 
 from ..content import Module
 from ..content.schema import DEFAULT_LANG
+from ..courses.course_modules import TimeRanOut, apply_time_limit, quiz_gate
 from ..error_pages import refusal
 from ..errors import BadRequest, LaunchExpired, NotFound
 from ..extensions import db
 from ..forms import is_cross_site_post, launch_csrf_token
 from ..lti.current import CurrentLaunch, current, launch_required, scope_to_launch
+from ..models_base import utcnow
 from ..progress import services as progress
 from ..progress.models import Attempt, Progress
 from ..quizzes.engine import AnswerError, Paper, form_values, paper_view
@@ -105,6 +107,7 @@ def module(module_id: str) -> str:
     return render_template("learner/module.html", module=found, lang=lang, outline=outline,
                            open_attempt=open_attempt, section=services.SECTION_LABELS[found.section],
                            language_labels=services.LANGUAGE_LABELS, scored_now=scored_now,
+                           gate=quiz_gate(current().launch.course_id, found.id),
                            latest_grant=latest.grant if latest is not None else None,
                            completed_now=request.args.get("completed") == "1" and outline.status == "completed",
                            saved=request.args.get("saved") == "1" and open_attempt is not None)
@@ -168,12 +171,18 @@ def quiz(module_id: str) -> Response | str | tuple[str, int]:
     course_id, participant_id = _who()
     mine = progress.get_or_create_progress(course_id, participant_id, found.id)
     scored = progress.settle(mine, found)
-    if scored is not None:   # submitted after the launch had expired, or past its deadline
+    if scored is not None:   # submitted after the launch had expired, or past its deadline or time limit
         return _to_result(found, scored)
+    gate = quiz_gate(course_id, found.id)
+    if gate.closed and progress.open_attempt_of(mine) is None:
+        # the facilitator holds the quiz for the group; an attempt already open may be finished
+        return _quiz_waiting(found, lang, mine)
     try:
         attempt = progress.open_attempt(mine, found, lang=lang, placement_id=_placement_for(found))
     except progress.NoAttemptsLeft as exc:
         return _quiz_closed(found, lang, mine, exc)
+    apply_time_limit(attempt, gate, found)
+    progress.touch(mine, "quiz")
     return _render_quiz(found, lang, mine, attempt, _saved_fields(attempt))
 
 
@@ -186,6 +195,11 @@ def submit(module_id: str) -> Response | str | tuple[str, int]:
     form, mine, attempt = _posted_attempt(found)
     if attempt.submitted or not progress.hold_open_attempt(attempt):
         return _to_result(found, attempt)
+    if quiz_gate(mine.course_id, found.id).too_late(attempt.created_at, utcnow()):
+        # the time limit passed: the attempt counts as it stood, with the answers saved by then
+        scored = progress.settle(mine, found)
+        if scored is not None:
+            return redirect(url_for("learner.result", module_id=found.id, attempt_id=scored.id, late=1), code=303)
     try:
         answers = progress.read_answers(found, attempt, request.form,
                                         allow_unanswered=form.confirm_unanswered.data == "1")
@@ -207,7 +221,12 @@ def save_answers(module_id: str) -> Response | tuple[Response, int]:
     whole form with "Save and leave". A save after the attempt was scored is refused (409)."""
     found = _module(module_id)
     script = request.form.get("via") == "script"
-    _form, _mine, attempt = _posted_attempt(found)
+    _form, mine, attempt = _posted_attempt(found)
+    if quiz_gate(mine.course_id, found.id).too_late(attempt.created_at, utcnow()):
+        late = TimeRanOut()   # answers saved before the time limit are the ones that count
+        if script:
+            return jsonify(saved=False, message=str(late.message)), late.status
+        raise late
     try:
         saved = _save(found, attempt, request.form)
     except progress.AttemptClosed as exc:
@@ -237,12 +256,13 @@ def result(module_id: str, attempt_id: int) -> str:
     attempt = progress.find_submitted_attempt(mine, attempt_id)
     outline = services.outline(found, lang, mine, with_attempts=True)
     show = services.answers_shown(found, outline)
+    progress.touch(mine, "result")
     return render_template(
         "learner/result.html", module=found, lang=lang, outline=outline, attempt=attempt,
         percent=services.shown_percent(attempt.percent, attempt.pass_mark),
         review=services.review(found, attempt, lang), show_answers=show,
         answers_later=None if show else services.answers_later(found),
-        language_labels=services.LANGUAGE_LABELS,
+        language_labels=services.LANGUAGE_LABELS, late=request.args.get("late") == "1",
     )
 
 
@@ -370,6 +390,7 @@ def _render_quiz(module: Module, lang: str, mine: Progress, attempt: Attempt, po
         error_text=services.answer_problem(error) if error else None,
         unanswered=unanswered or [], language_labels=services.LANGUAGE_LABELS,
         answers_token=late_answers.answers_token(attempt, mine.participant_id),
+        time_limit=quiz_gate(mine.course_id, module.id).deadline(attempt.created_at),
     ), status
 
 
@@ -377,3 +398,9 @@ def _quiz_closed(module: Module, lang: str, mine: Progress, exc: progress.NoAtte
     outline = services.outline(module, lang, mine, with_attempts=True)
     return render_template("learner/quiz_closed.html", module=module, lang=lang, outline=outline,
                            message=exc.message), exc.status
+
+
+def _quiz_waiting(module: Module, lang: str, mine: Progress) -> tuple[str, int]:
+    """The facilitator has not opened the quiz (or closed it): say so, and how to go on."""
+    outline = services.outline(module, lang, mine, with_attempts=True)
+    return render_template("learner/quiz_waiting.html", module=module, lang=lang, outline=outline), 409

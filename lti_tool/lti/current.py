@@ -98,8 +98,10 @@ def launch_required(access: Access = Access.LEARNER) -> Callable:
                                   who=_PAGE_FOR[access], role=_ROLE[launch.access]))
             if access > Access.LEARNER:
                 staff_ttl = runtime().settings.staff_ttl
-                if launch.launch.created_at + timedelta(seconds=staff_ttl) <= utcnow():
-                    # staff pages show names and emails: they need a launch the LMS made recently
+                if (launch.launch.created_at + timedelta(seconds=staff_ttl) <= utcnow()
+                        and not _roster_confirms(launch, access)):
+                    # staff pages show names and emails: they need a launch the LMS made recently, or the
+                    # LMS's roster (read at most EMM_ROSTER_TTL ago) still naming the person staff here
                     raise LaunchExpired(_("Staff pages need a recent launch (within %(minutes)s minutes), so "
                                           "that a changed role counts. Open the activity again from your LMS.",
                                           minutes=max(1, staff_ttl // 60)))
@@ -108,3 +110,21 @@ def launch_required(access: Access = Access.LEARNER) -> Callable:
         return wrapper
 
     return decorator
+
+
+def _roster_confirms(launch: CurrentLaunch, access: Access) -> bool:
+    """Whether the course's roster from the LMS still lists the person, active, with at least `access`.
+
+    A facilitator running an hour-long session keeps the live panel without relaunching every
+    EMM_STAFF_TTL, as long as the LMS says they still teach the course; a roster that cannot be
+    read confirms nothing.
+    """
+    row = launch.launch
+    if row.course is None or row.participant is None or not row.course.memberships_url:
+        return False
+    from ..courses.roster import course_roster
+
+    roster = course_roster(row.course)
+    if roster.problem:
+        return False
+    return any(m.user_id == row.participant.sub and m.active and m.access >= access for m in roster.members)

@@ -11,9 +11,11 @@ TOOL_DESCRIPTION = (
     "Modules and quizzes of IOM's Essentials of Migration Management 2.0, with completion "
     "per participant and country sent to the gradebook."
 )
-#: Moodle substitutes the user's profile country; the key differs from the activity-level `country`
-#: because a tool-level parameter overrides an activity-level one with the same key.
-TOOL_CUSTOM_PARAMETERS = {"person_country": "$Person.address.country"}
+#: Moodle substitutes the user's profile country and time zone; the country key differs from the
+#: activity-level `country` because a tool-level parameter overrides an activity-level one with the
+#: same key. The time zone shows staff times in the person's own zone (Moodle sends "99" for "the
+#: site's zone", which the tool cannot know: EMM_DISPLAY_TIMEZONE is used then).
+TOOL_CUSTOM_PARAMETERS = {"person_country": "$Person.address.country", "person_timezone": "$Person.address.timezone"}
 
 
 def registration_values(host_url: str) -> dict[str, Any]:

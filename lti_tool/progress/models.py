@@ -47,6 +47,9 @@ class Progress(db.Model):
     pages_read: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: the page to resume at
     last_page_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: what the learner was last doing here (page | quiz | result), with last_seen_at: the
+    #: facilitator's "who is active now, and where"
+    location: Mapped[str | None] = mapped_column(String(16), nullable=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: set once, when the module's completion rule is first met; never cleared

@@ -159,14 +159,37 @@ def page_ids(module: Module) -> list[str]:
     return [p.id for p in pages]
 
 
+#: a learner counts as active this long after their last request (session mode); a page or quiz
+#: view refreshes the row at most once per PRESENCE_REFRESH, so rereading costs no write
+PRESENCE_REFRESH = timedelta(seconds=60)
+
+
+def touch(progress: Progress, location: str) -> None:
+    """Say where the learner is now (page | quiz | result), for the facilitator's live panel.
+
+    One conditional UPDATE, only when the place changed or the last one is older than
+    PRESENCE_REFRESH: reloading the same page does not write.
+    """
+    now = utcnow()
+    if progress.location == location and progress.last_seen_at and now - progress.last_seen_at < PRESENCE_REFRESH:
+        return
+    db.session.execute(
+        update(Progress).where(Progress.id == progress.id).values(location=location, last_seen_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    progress.location, progress.last_seen_at = location, now
+
+
 def record_page_view(progress: Progress, module: Module, page_id: str) -> None:
     """Remember a page as opened and as the page to resume at (opening a page is not reading it)."""
     if progress.last_page_id == page_id and progress.has_seen(page_id):
+        touch(progress, "page")
         return
     _lock(progress)
     if not progress.has_seen(page_id):
         progress.pages_seen = [*(progress.pages_seen or []), page_id]
     progress.last_page_id = page_id
+    progress.location = "page"
 
 
 def record_page_read(progress: Progress, module: Module, page_id: str) -> bool:

@@ -1,7 +1,7 @@
 """The learner pages in headless Chromium: axe-core audits, the phone width, and a keyboard-only
 module completion inside the demo LMS's iframe (the tool on another site than the LMS).
 
-axe-core is the copy shipped inside the axe-selenium-python package (no npm, no network).
+axe-core (4.x) is the copy shipped inside the axe-playwright-python package (no npm, no network).
 """
 from __future__ import annotations
 
@@ -187,3 +187,37 @@ def test_keyboard_only_module_completion_in_the_lms_iframe(demo_lms, browser: Br
         expect(result.locator("main")).to_contain_text("Module completed")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["es", "fr"])
+def test_the_learner_path_in_spanish_and_french_passes_the_audit(audit_context, launcher: Launcher, app: Flask,
+                                                                 lang: str) -> None:
+    """The whole curriculum is translated: a learner reading in Spanish or French gets every step of a
+    module in that language, lang set on the document and on nothing else, and no axe violation."""
+    context, _ = audit_context
+    learner = Learner.launch(launcher, sub=f"audit-path-{lang}", module="m13", **{
+        "https://purl.imsglobal.org/spec/lti/claim/launch_presentation": {"locale": lang}})
+    page = context.new_page()
+    found: dict[str, list] = {}
+    for name, path in (("overview", "/m/m13/"), ("page", "/m/m13/p/" + _first_page("m13", app)),
+                       ("quiz", "/m/m13/quiz")):
+        response = page.goto(learner.base + path)
+        assert response is not None and response.status == 200, name
+        assert page.evaluate("document.documentElement.lang") == lang
+        # English only where it is English: the language switch's "English" and sources with no edition in
+        # this language (further reading)
+        english = page.locator("main [lang=en]:not(option):not(.reading a)")
+        assert english.count() == 0, f"{name}: English content in a {lang} page: {english.all_inner_texts()}"
+        found[name] = audit(page)
+    result = submit_quiz(learner, app, "m13", correct=True)
+    page.goto(urljoin(learner.base + "/", result.headers["Location"]))
+    assert page.evaluate("document.documentElement.lang") == lang
+    assert page.locator("main [lang=en]:not(option):not(.reading a)").count() == 0
+    found["result"] = audit(page)
+    failures = {name: violations for name, violations in found.items() if violations}
+    assert not failures, json.dumps(failures, indent=1)
+
+
+def _first_page(module_id: str, app: Flask) -> str:
+    with app.app_context():
+        return runtime(app).catalogue.get(module_id).pages("en")[0][0].id

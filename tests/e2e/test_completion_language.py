@@ -11,6 +11,7 @@ import io
 
 import requests
 from flask import Flask
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from e2e_support import browse_launch, drain, learner_from
@@ -62,7 +63,8 @@ def test_the_language_of_a_completion_reaches_the_gradebook_and_both_exports(
 
     facilitator = browse_launch(demo_lms, FACILITATOR, spanish.id)
     base = "/".join(facilitator.url.split("/")[:5])
-    rows = list(csv.DictReader(io.StringIO(requests.get(base + "/facilitator/export.csv", timeout=10).text)))
+    export = requests.get(base + "/facilitator/export.csv", timeout=10)
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
     by_person = {(r["name"], r["module"]): r for r in rows}
     assert by_person[("Keisha Joseph", "m06")]["language"] == "es"
     assert by_person[("Keisha Joseph", "m06")]["status"] == "completed"
@@ -71,13 +73,20 @@ def test_the_language_of_a_completion_reaches_the_gradebook_and_both_exports(
 
     admin = browse_launch(demo_lms, ADMIN, spanish.id)
     admin_base = "/".join(admin.url.split("/")[:5])
-    download = requests.get(admin_base + "/admin/report.csv", timeout=10)
+    # the report by language, and its workbook's detailed sheet: country x agency x module x language
+    download = requests.get(admin_base + "/admin/report.csv?by=language", timeout=10)
     assert download.status_code == 200
-    lines = list(csv.DictReader(io.StringIO(download.text)))
-    assert list(lines[0]) == ["country", "country_name", "agency", "module", "language", "completions", "passes"]
-    assert {"country": "AG", "module": "m06", "language": "es"}.items() <= next(
-        line for line in lines if line["country"] == "AG" and line["module"] == "m06").items()
-    assert any(line["country"] == "GD" and line["module"] == "t91" and line["language"] == "en" for line in lines)
+    lines = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert list(lines[0])[:3] == ["language", "learners", "results"]
+    assert {line["language"] for line in lines} >= {"es", "en"}
+    book = load_workbook(io.BytesIO(requests.get(admin_base + "/admin/report.xlsx", timeout=10).content))
+    sheet = book["Completions"]
+    header = [cell.value for cell in sheet[1]]
+    assert header == ["country", "country_name", "agency", "module", "module_title", "language", "completions",
+                      "passes"]
+    details = [dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert any(d["country"] == "AG" and d["module"] == "m06" and d["language"] == "es" for d in details)
+    assert any(d["country"] == "GD" and d["module"] == "t91" and d["language"] == "en" for d in details)
 
 
 def test_the_language_is_the_content_shown_not_the_interface(app: Flask) -> None:

@@ -31,7 +31,7 @@ def test_deep_link_response_is_signed_and_shaped(launcher: Launcher, tool_server
     picker = open_picker(launcher)
     assert picker.status_code == 200
     assert "Gender and Migration" in picker.text
-    reply = requests.post(picker.url, data={"csrf_token": csrf(picker), "modules": ["m04", "m13"],
+    reply = requests.post(picker.url, data={"csrf_token": csrf(picker), "modules": ["m06", "m13"],
                                             "country": "GD", "graded": "y"}, timeout=10)
     assert reply.status_code == 200
     action = unescape(re.search(r'<form method="post" action="([^"]+)"', reply.text).group(1))
@@ -49,10 +49,11 @@ def test_deep_link_response_is_signed_and_shaped(launcher: Launcher, tool_server
     assert claims["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] == launcher.platform.deployment_id
     assert claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/data") == settings.get("data")  # Moodle sends none
     items = claims[ITEMS]
-    assert [item["custom"] for item in items] == [{"module": "m04", "country": "GD"}, {"module": "m13", "country": "GD"}]
+    assert [item["custom"] for item in items] == [{"module": "m06", "country": "GD"}, {"module": "m13", "country": "GD"}]
     assert items[0]["type"] == "ltiResourceLink"
     assert items[0]["url"] == tool_server.url + "/lti/launch"
-    assert items[0]["lineItem"] == {"scoreMaximum": 100, "label": "Gender and Migration", "resourceId": "m04", "tag": "emm2"}
+    assert items[0]["lineItem"] == {"scoreMaximum": 100, "label": "Migration Management and the Policy Cycle",
+                                    "resourceId": "m06", "tag": "emm2"}
     assert items[1]["title"] == "Trafficking in Persons and Migrant Smuggling"
 
 

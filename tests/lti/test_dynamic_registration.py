@@ -57,7 +57,8 @@ def test_an_lms_registers_the_tool_and_launches_it(app: Flask, tool_server, lms:
     assert body["redirect_uris"] == [tool_server.url + "/lti/launch"]
     assert body["jwks_uri"] == tool_server.url + "/.well-known/jwks.json"
     assert body["token_endpoint_auth_method"] == "private_key_jwt"
-    assert body[TOOL_CONFIGURATION]["custom_parameters"] == {"person_country": "$Person.address.country"}
+    assert body[TOOL_CONFIGURATION]["custom_parameters"] == {"person_country": "$Person.address.country",
+                                                                 "person_timezone": "$Person.address.timezone"}
     assert {m["type"] for m in body[TOOL_CONFIGURATION]["messages"]} == {"LtiDeepLinkingRequest"}
     # only scopes the platform offers (Moodle lists them in scopes_supported)
     assert set(body["scope"].split()) <= set(lms.configuration["scopes_supported"])

@@ -33,7 +33,7 @@ def picker(launcher: Launcher, return_url: str | None = None) -> requests.Respon
 
 def choose(page: requests.Response) -> requests.Response:
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-    return requests.post(page.url, data={"csrf_token": token, "modules": ["m04"]}, timeout=10)
+    return requests.post(page.url, data={"csrf_token": token, "modules": ["m01"]}, timeout=10)
 
 
 def test_forms_post_only_to_the_tool(launcher: Launcher) -> None:
