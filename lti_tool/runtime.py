@@ -1,13 +1,14 @@
 """Objects built once per process and shared by requests: state store, key caches, catalogue."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 from flask import Flask, current_app
 
 from .config import Settings
+from .learner.prerender import Prerendered
 from .lti.launch_ref import LaunchRefs
 from .lms.keysets import PlatformKeySets
 from .lms.transport import USER_AGENT
@@ -22,6 +23,8 @@ class Runtime:
     refs: LaunchRefs
     http: requests.Session
     catalogue: Any
+    #: HTML that is the same for every learner, per language (learner/prerender.py)
+    prerendered: Prerendered = field(default_factory=Prerendered)
 
 
 def build_runtime(settings: Settings, catalogue: Any) -> Runtime:

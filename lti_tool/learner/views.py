@@ -6,9 +6,11 @@ from the URL: another learner's attempt id or quiz key is simply not found.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -107,7 +109,7 @@ def module(module_id: str) -> str:
     outline = services.outline(found, lang, mine, with_attempts=True)
     latest = outline.history[-1] if outline.history else None
     return render_template("learner/module.html", module=found, lang=lang, outline=outline,
-                           open_attempt=open_attempt, section=services.SECTION_LABELS[found.section],
+                           open_attempt=open_attempt, static=_module_static(found, lang, outline),
                            language_labels=services.LANGUAGE_LABELS, scored_now=scored_now,
                            gate=quiz_gate(current().launch.course_id, found.id),
                            latest_grant=latest.grant if latest is not None else None,
@@ -312,6 +314,27 @@ def language() -> Response:
 
 # -- helpers --------------------------------------------------------------------------------------
 
+def _module_static(module: Module, lang: str, outline: services.Outline) -> Callable[[str], Markup]:
+    """The overview's parts that are the same for every learner in `lang` (intro, objectives,
+    reading), each rendered on first use and then kept on the Runtime."""
+    store = runtime().prerendered
+
+    def part(name: str) -> Markup:
+        return store.template(("module", module.id, lang, name), lang, "learner/_module_static.html", part=name,
+                              module=module, section=services.SECTION_LABELS[module.section], pages=outline.pages,
+                              pages_lang=outline.pages_lang, has_quiz=outline.has_quiz,
+                              language_labels=services.LANGUAGE_LABELS)
+
+    return part
+
+
+def _quiz_static(lang: str) -> Callable[[str], Markup]:
+    """The quiz page's notes that are the same for every learner and module in `lang` (intro, the
+    save status's messages), each rendered on first use and then kept on the Runtime."""
+    store = runtime().prerendered
+    return lambda name: store.template(("quiz", lang, name), lang, "learner/_quiz_static.html", part=name)
+
+
 def _to_result(module: Module, attempt: Attempt) -> Response:
     return redirect(url_for("learner.result", module_id=module.id, attempt_id=attempt.id), code=303)
 
@@ -391,7 +414,7 @@ def _render_quiz(module: Module, lang: str, mine: Progress, attempt: Attempt, po
         "learner/quiz.html", module=module, lang=lang, outline=outline, attempt=attempt, form=form,
         questions=questions, quiz_lang=quiz_content.lang, posted=posted, error=error,
         error_text=services.answer_problem(error) if error else None,
-        unanswered=unanswered or [], language_labels=services.LANGUAGE_LABELS,
+        unanswered=unanswered or [], language_labels=services.LANGUAGE_LABELS, static=_quiz_static(lang),
         answers_token=late_answers.answers_token(attempt, mine.participant_id),
         time_limit=(gate or quiz_gate(mine.course_id, module.id)).deadline(attempt.created_at),
     ), status
