@@ -1,9 +1,10 @@
 """Where a learner page's server CPU goes: each learner request through Flask's test client, in-process.
 
 No gunicorn, no sockets, one thread: what is left is the application's own work per request. For
-each kind of learner request (the module overview, a reading page, "Next" at its end, a reading page again, the quiz
-opened first and again, the submission, the result) it prints the CPU per request, the SQL
-statements one request runs, and, for the kinds named with --profile, a cProfile listing. It
+each kind of learner request (the module overview, a reading page, "Next" at its end, a reading
+page opened again, the quiz opened first and again, the submission, the result) it prints the CPU
+per request, the CPU of its parts (loading the launch, SQL, rendering, the commit), the SQL
+statements one request runs and, for the kinds named with --profile, a cProfile listing. It
 complements pages_bench.py (which measures the real server under load) when looking for what to
 make cheaper.
 
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from launch_bench import FakeLms  # noqa: E402
 from pages_bench import HIDDEN, quiz_form  # noqa: E402
-from profile_launch import build_ours  # noqa: E402
+from profile_launch import StepTimers, build_ours  # noqa: E402
 
 MODULE = "m01"
 KINDS = ("module", "page", "read", "page-again", "quiz-first", "quiz-again", "submit", "result")
@@ -102,6 +103,28 @@ def requests_of(kind: str, learners: list[Learner], pages: list[str]) -> list[Ca
     return [lambda learner=learner: learner.get(m + learner.result) for learner in learners]
 
 
+WHOLE = "the whole request in Flask (wsgi_app)"
+#: the parts timed inside each request (CPU, inclusive: a statement run while rendering counts twice)
+STEPS = (WHOLE, "loading the launch (load_launch)", "SQL statements (Session._execute_internal)",
+         "rendering (render_template, learner views)", "the commit (Session.commit)")
+
+
+def step_timers(app: Any) -> StepTimers:
+    """Time the parts of every request: the launch, the SQL, the template, the commit."""
+    from sqlalchemy.orm import Session
+
+    from lti_tool.learner import views as learner_views
+    from lti_tool.lti import current
+
+    timers = StepTimers()
+    timers.wrap(app, "wsgi_app", STEPS[0])
+    timers.wrap(current, "load_launch", STEPS[1])
+    timers.wrap(Session, "_execute_internal", STEPS[2])
+    timers.wrap(learner_views, "render_template", STEPS[3])
+    timers.wrap(Session, "commit", STEPS[4])
+    return timers
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=200, help="learners launched; each makes every request")
@@ -127,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         with tool.app.app_context():
             event.listen(db.engine, "before_cursor_execute",
                          lambda _c, _k, statement, *_a: statements.append(" ".join(statement.split())[:150]))
+        timers = step_timers(tool.app)
         warm = [launch(tool, lms, 100_000 + n, args.lang) for n in range(3)]
         learners = [launch(tool, lms, n, args.lang) for n in range(1, args.learners + 1)]
         pages = list(dict.fromkeys(re.findall(rf'/m/{MODULE}/p/([^"#]+)"', learners[0].get(f"/m/{MODULE}/"))))
@@ -140,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             jobs = requests_of(kind, learners, pages)
             profiler = cProfile.Profile() if kind in profiled else None
             del statements[:]
+            timers.seconds.clear()
+            timers.calls.clear()
             start = time.process_time()
             for job in jobs:
                 if profiler is not None:
@@ -150,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
             per_request = len(statements) / len(jobs)
             print(f"\n{kind:>11}: {spent * 1000 / len(jobs):6.2f} ms CPU per request "
                   f"({len(jobs)} requests{', under cProfile' if profiler else ''}); {per_request:.1f} SQL statements each")
+            whole = timers.seconds[WHOLE] or 1e-9
+            for label in STEPS:
+                share = timers.seconds[label] * 1000 / len(jobs)
+                print(f"             {share:6.2f} ms {timers.seconds[label] / whole:4.0%}  {label}")
             first = statements[: round(per_request)]
             for statement in first:
                 print(f"             {statement}")
