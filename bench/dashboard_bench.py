@@ -1,4 +1,4 @@
-"""Facilitator dashboard server time at 500 participants x 20 modules (design.md section 7: < 300 ms).
+"""Facilitator dashboard server time at 500 participants x 20 modules (docs/design.md section 7: < 300 ms).
 
 Seeds a fresh database (SQLite by default, or --database-url) with one course, 20 placed modules,
 500 learners, a progress row, a completion and a grade delivery for most (learner, module) pairs,

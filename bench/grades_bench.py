@@ -1,6 +1,6 @@
-"""Grade delivery benchmark: 1000 completions delivered to a local AGS endpoint (issue 4, item 8).
+"""Grade delivery benchmark: 1000 completions delivered to a local AGS endpoint.
 
-Design section 7: "quiz submit to score in the gradebook: p95 under 5 s while the LMS is up" and
+docs/design.md section 7: "quiz submit to score in the gradebook: p95 under 5 s while the LMS is up" and
 "AGS access tokens reused until expiry: at most one token request per platform and scope set per
 token lifetime".
 

@@ -147,7 +147,7 @@ def access_token(client: FlaskClient, lms: DemoLms, tool: FakeTool, scopes: list
 
 
 def moodle_fixture(name: str) -> dict[str, Any]:
-    """A Moodle capture, from the copy of shared/fixtures/moodle kept in tests/fixtures/moodle."""
+    """A Moodle capture, from the captures of a real Moodle kept in tests/fixtures/moodle."""
     root = Path(__file__).resolve().parents[1] / "fixtures" / "moodle"
     path = next(iter(sorted(root.glob(f"{name}_*.json"))), None)
     assert path is not None, f"Moodle fixture {name} not found under {root}"
