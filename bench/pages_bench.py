@@ -12,16 +12,21 @@ scores are still queued for the LMS inside each submission's transaction):
    page, the quiz, the quiz shown again with an error (400), the result, "no attempts left"
    (409) and the glossary (en, es, fr). Reported for m01 and as the heaviest page of that type
    across all complete modules (for the glossary: across the three languages).
-2. Server time under load at a fixed concurrency (default 8): the module overview, a content page
-   (which records the page as seen: a database write), the glossary (the three languages in
-   turn), and a quiz submission (scoring, the
-   attempt and progress writes and the grade owed to the LMS, then 303). Latency is measured by
-   the client on loopback (so it includes a little HTTP overhead); requests per second is
-   completed requests over wall time.
+2. Server time under load at a fixed concurrency (default 8), each request kind a phase of its own,
+   in the order a learner makes them: the module overview; a reading page (opening it records it as
+   the page to resume at: a database write); "Next" at a page's end (POST, the page counted read,
+   303); the quiz page opened for the first time (draws the attempt's paper: a write) and again;
+   the quiz submission (scoring, the attempt and progress writes, the completion and the grade
+   owed to the LMS, then 303); the result page; the glossary (the three languages in turn).
+   Server CPU per request is the utime+stime of the gunicorn master and workers over the phase,
+   divided by its requests. Latency is measured by the client on loopback (so it includes a little
+   HTTP overhead); requests per second is completed requests over wall time.
+3. The Flask floor: bench/floor_app.py's minimal Flask app (a 5 KB page from a cached template)
+   under the same gunicorn settings, the same concurrency: what any Flask page costs here.
 
     python bench/pages_bench.py [--page-requests 2000] [--submissions 400] [--concurrency 8]
                                 [--workers 2] [--threads 4] [--grade-worker] [--database-url URL]
-                                [--json FILE]
+                                [--no-weights] [--no-floor] [--json FILE]
 
 See docs/performance.md ("Learner pages") for the latest figures.
 """
@@ -256,12 +261,17 @@ def run_load(jobs: list[Any], concurrency: int, tool: servers.Server) -> dict[st
         with lock:
             samples.append(elapsed)
 
-    cpu = tool.cpu_seconds()
+    cpu, busy, driver = tool.cpu_seconds(), servers.machine_busy_seconds(), time.process_time()
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, jobs))
-    figures = summarize(samples, time.perf_counter() - started)
-    figures["server_cpu_ms"] = (tool.cpu_seconds() - cpu) / len(samples) * 1000
+    wall = time.perf_counter() - started
+    figures = summarize(samples, wall)
+    server = tool.cpu_seconds() - cpu
+    figures["server_cpu_ms"] = server / len(samples) * 1000
+    # what everything else on the machine used meanwhile, in cores: other engineers' runs slow us down
+    others = servers.machine_busy_seconds() - busy - server - (time.process_time() - driver)
+    figures["other_load_cores"] = max(0.0, others) / wall
     return figures
 
 
@@ -271,34 +281,89 @@ def expect(response: requests.Response, status: int) -> None:
 
 
 def load(tool: servers.Server, lms: Lms, page_requests: int, submissions: int, concurrency: int) -> dict[str, Any]:
+    """The learner's requests after a launch, each kind timed as its own phase, in the order a learner
+    makes them: the overview, reading pages, "Next" at their end, the quiz (first open, then again),
+    the submission and the result; then the glossary."""
     with ThreadPoolExecutor(concurrency) as pool:   # setup: one learner per submission (3 attempts each)
         learners = list(pool.map(lambda n: launch(tool, lms, n), range(1, submissions + 1)))
-    pages = re.findall(rf'/m/{MODULE}/p/([^"#]+)"', learners[0].get(f"/m/{MODULE}/").text)
-    pages = list(dict.fromkeys(pages))
+    overview = learners[0].get(f"/m/{MODULE}/").text
+    pages = list(dict.fromkeys(re.findall(rf'/m/{MODULE}/p/([^"#]+)"', overview)))
     readers = learners[: max(concurrency * 4, 1)]
     results: dict[str, Any] = {}
     results["module overview (GET)"] = run_load(
         [lambda i=i: expect(readers[i % len(readers)].get(f"/m/{MODULE}/"), 200) for i in range(page_requests)],
         concurrency, tool)
-    results["content page (GET, records the page as seen)"] = run_load(
+    results["reading page (GET, records the page as opened)"] = run_load(
         [lambda i=i: expect(readers[i % len(readers)].get(f"/m/{MODULE}/p/{pages[(i // len(readers)) % len(pages)]}"), 200)
+         for i in range(page_requests)], concurrency, tool)
+    # the read form's token is the launch's: take it from any page of the learner
+    tokens = dict(zip(map(id, learners), pool_map(concurrency, lambda learner: dict(HIDDEN.findall(
+        learner.get(f"/m/{MODULE}/p/{pages[0]}").text))["csrf_token"], learners)))
+    reads = [(learner, page) for page in pages for learner in learners][:page_requests]
+    results["read (POST, \"Next\" at a page's end, 303)"] = run_load(
+        [lambda learner=learner, page=page: expect(learner.post(
+            f"/m/{MODULE}/p/{page}/read", {"csrf_token": tokens[id(learner)], "go": "next"}), 303)
+         for learner, page in reads], concurrency, tool)
+    forms: dict[int, list[tuple[str, str]]] = {}
+
+    def first_open(learner: Learner) -> None:
+        page = learner.get(f"/m/{MODULE}/quiz")
+        expect(page, 200)
+        forms[id(learner)] = quiz_form(page.text)
+
+    results["quiz page (GET, first open: draws the paper)"] = run_load(
+        [lambda learner=learner: first_open(learner) for learner in learners], concurrency, tool)
+    results["quiz page (GET, the open attempt again)"] = run_load(
+        [lambda i=i: expect(readers[i % len(readers)].get(f"/m/{MODULE}/quiz"), 200) for i in range(page_requests)],
+        concurrency, tool)
+    scored: dict[int, str] = {}
+
+    def submit(learner: Learner) -> None:
+        answer = learner.post(f"/m/{MODULE}/quiz", forms[id(learner)])
+        expect(answer, 303)
+        scored[id(learner)] = urlsplit(answer.headers["Location"]).path.split(f"/m/{MODULE}/", 1)[1]
+
+    results["quiz submission (POST, scored, 303)"] = run_load(
+        [lambda learner=learner: submit(learner) for learner in learners], concurrency, tool)
+    results["result page (GET)"] = run_load(
+        [lambda i=i: expect(learners[i % len(learners)].get(f"/m/{MODULE}/{scored[id(learners[i % len(learners)])]}"), 200)
          for i in range(page_requests)], concurrency, tool)
     results["glossary (GET, entries rendered once per process)"] = run_load(
         [lambda i=i: expect(readers[i % len(readers)].get(f"/glossary/{('en', 'es', 'fr')[i % 3]}"), 200)
          for i in range(page_requests)], concurrency, tool)
-    with ThreadPoolExecutor(concurrency) as pool:   # setup: each learner opens the quiz (draws a paper)
-        forms = list(pool.map(lambda learner: quiz_form(learner.get(f"/m/{MODULE}/quiz").text), learners))
-    results["quiz submission (POST, scored, 303)"] = run_load(
-        [lambda learner=learner, form=form: expect(learner.post(f"/m/{MODULE}/quiz", form), 303)
-         for learner, form in zip(learners, forms)], concurrency, tool)
     return results
+
+
+def pool_map(concurrency: int, fn: Any, items: list[Any]) -> list[Any]:
+    with ThreadPoolExecutor(concurrency) as pool:
+        return list(pool.map(fn, items))
+
+
+def flask_floor(workdir: Path, page_requests: int, concurrency: int, workers: int, threads: int) -> dict[str, float]:
+    """bench/floor_app.py's minimal Flask app (a 5 KB page from a cached template, nothing else) under the
+    same gunicorn settings: what any Flask page costs here before it does any work of its own."""
+    floor = servers.Server(name="flask-floor", ready_path="/ready/")
+    folder = workdir / "floor"
+    folder.mkdir()
+    floor.start([sys.executable, str(ROOT / "bench" / "floor_app.py"), "--host", servers.HOST,
+                 "--port", str(floor.port), "--workers", str(workers), "--threads", str(threads)],
+                servers.clean_env(FLOOR_FLASK="1"), folder)
+    try:
+        floor.wait_ready()
+        http = [keepalive_session() for _ in range(concurrency * 4)]
+        for session in http:
+            expect(session.get(floor.url + "/done/", timeout=30), 200)
+        return run_load([lambda i=i: expect(http[i % len(http)].get(floor.url + "/done/", timeout=30), 200)
+                         for i in range(page_requests)], concurrency, floor)
+    finally:
+        floor.stop()
 
 
 # -- report ---------------------------------------------------------------------------------------
 
 def report(found: dict[str, Any], timings: dict[str, Any], args: argparse.Namespace) -> str:
     lines = ["| page type | m01: HTML + CSS + JS | heaviest of its type (module) | heaviest, gzip | budget |",
-             "| --- | --- | --- | --- | --- |"]
+             "| --- | --- | --- | --- | --- |"] if found else []
     for kind, entry in found.items():
         m01 = entry["m01"]
         biggest = entry["max"]
@@ -308,12 +373,14 @@ def report(found: dict[str, Any], timings: dict[str, Any], args: argparse.Namesp
             f"{biggest['bytes'] / 1024:.1f} KB ({entry['max_module']}) | {biggest['gzip'] / 1024:.1f} KB | "
             f"{'ok' if biggest['bytes'] < 50 * 1024 and not biggest['foreign'] else 'OVER'} |")
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    lines += ["", f"Concurrency {args.concurrency}, `emm-lti serve --workers {args.workers} --threads {args.threads}`, {backend}:",
-              "", "| request | requests | p50 | p95 | p99 | req/s | server CPU per request |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [""] if found else []
+    lines += [f"Concurrency {args.concurrency}, `emm-lti serve --workers {args.workers} --threads {args.threads}`, {backend}:",
+              "", "| request | requests | p50 | p95 | p99 | req/s | server CPU per request | other load |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, t in timings.items():
         lines.append(f"| {name} | {t['requests']} | {t['p50_ms']:.1f} ms | {t['p95_ms']:.1f} ms | "
-                     f"{t['p99_ms']:.1f} ms | {t['rps']:.0f} | {t['server_cpu_ms']:.1f} ms |")
+                     f"{t['p99_ms']:.1f} ms | {t['rps']:.0f} | {t['server_cpu_ms']:.2f} ms | "
+                     f"{t['other_load_cores']:.2f} cores |")
     return "\n".join(lines)
 
 
@@ -327,6 +394,8 @@ def main() -> int:
     parser.add_argument("--grade-worker", action="store_true",
                         help="keep the embedded grade worker on (it then retries scores this fake LMS refuses)")
     parser.add_argument("--database-url", help="an EMPTY PostgreSQL database to run on (default: SQLite in a temp folder)")
+    parser.add_argument("--no-weights", action="store_true", help="skip the page weights (every page of every module)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the Flask floor")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
 
@@ -335,7 +404,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="emm-pages-bench-") as tmp:
         tool = start_tool(lms, Path(tmp), args.workers, args.threads, args.grade_worker, args.database_url)
         try:
-            found = weights(tool, lms)
+            found = {} if args.no_weights else weights(tool, lms)
             for _ in range(3):   # warm-up: imports, template compilation, connection pools
                 launch(tool, lms, 10_000 + _).get(f"/m/{MODULE}/")
             timings = load(tool, lms, args.page_requests, args.submissions, args.concurrency)
@@ -345,6 +414,9 @@ def main() -> int:
         finally:
             tool.stop()
             lms.stop()
+        if not args.no_floor:
+            timings["Flask floor (GET, a 5 KB page, no work)"] = flask_floor(
+                Path(tmp), args.page_requests, args.concurrency, args.workers, args.threads)
     print(f"# Learner pages — {pyplatform.python_implementation()} {pyplatform.python_version()}, "
           f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}\n")
     print(report(found, timings, args))

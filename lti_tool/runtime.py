@@ -9,6 +9,7 @@ import requests
 from flask import Flask, current_app
 
 from .config import Settings
+from .learner.prerender import Prerendered
 from .lti.launch_ref import LaunchRefs
 from .lms.keysets import PlatformKeySets
 from .lms.transport import USER_AGENT
@@ -27,6 +28,8 @@ class Runtime:
     http: requests.Session
     _catalogue: Any = None
     _state_store: StateStore | None = None
+    #: HTML that is the same for every learner, per language (learner/prerender.py)
+    prerendered: Prerendered = field(default_factory=Prerendered)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property

@@ -2,17 +2,16 @@
 
 Pages link the first use of a term to its entry here (content/render.py writes those links at
 start-up), and the learner pages' navigation links to the glossary in the interface language.
-The entries are the same for every learner, so each language's list is rendered once per process
-(in that language, whatever the interface language) and reused; only the page around it is
-rendered per request.
+The entries are the same for every learner, so each language's list is rendered once per app
+(in that language, whatever the interface language) and kept on its Runtime (prerender.py); only
+the page around it is rendered per request.
 """
 from __future__ import annotations
 
 import logging
-import weakref
 
 from flask import current_app, g, render_template, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..content import LANGUAGES, normalize_lang
@@ -26,8 +25,6 @@ from .views import bp
 log = logging.getLogger(__name__)
 
 TEMPLATE = "learner/glossary.html"
-#: the rendered entries of each glossary, per language (a glossary is replaced only with its app)
-_entries_html: weakref.WeakKeyDictionary[Glossary, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 @bp.context_processor
@@ -52,19 +49,19 @@ def glossary(lang: str) -> str:
 
 
 def _entries(glossary: Glossary, lang: str) -> str:
-    """The letters and entries in `lang`, rendered in that language once and then reused."""
-    done = _entries_html.setdefault(glossary, {})
-    if lang not in done:
+    """The letters and entries in `lang`, rendered in that language once per app (prerender.py)."""
+    def render() -> str:
         template = current_app.jinja_env.get_template(TEMPLATE)
         catalogue = runtime().catalogue
-        with force_locale(lang):
-            context = template.new_context({
-                "letters": glossary.letters(lang), "lang": lang,
-                # the modules entries refer to, in catalogue order, for the key at the end of the page
-                "titles": {module.id: module.title(lang) for module in catalogue
-                           if any(module.id in entry.modules for entry in glossary)},
-            }, shared=False)
-            # the template's own block, never rendered with the page itself
-            done[lang] = "".join(template.blocks["glossary_entries"](context))
-        log.info("glossary in %s rendered: %d terms, %d bytes", lang, len(glossary), len(done[lang]))
-    return done[lang]
+        context = template.new_context({
+            "letters": glossary.letters(lang), "lang": lang,
+            # the modules entries refer to, in catalogue order, for the key at the end of the page
+            "titles": {module.id: module.title(lang) for module in catalogue
+                       if any(module.id in entry.modules for entry in glossary)},
+        }, shared=False)
+        # the template's own block, never rendered with the page itself
+        html = "".join(template.blocks["glossary_entries"](context))
+        log.info("glossary in %s rendered: %d terms, %d bytes", lang, len(glossary), len(html))
+        return html
+
+    return runtime().prerendered.get(("glossary", lang), lang, render)

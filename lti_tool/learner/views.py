@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from collections.abc import Callable
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from ..content import Module
 from ..content.schema import DEFAULT_LANG
-from ..courses.course_modules import TimeRanOut, apply_time_limit, quiz_gate
+from ..courses.course_modules import QuizGate, TimeRanOut, apply_time_limit, quiz_gate
 from ..error_pages import refusal
 from ..errors import BadRequest, LaunchExpired, NotFound
 from ..extensions import db
@@ -102,16 +104,18 @@ def module(module_id: str) -> Response | str:
     found = _module(module_id)
     lang = current().locale
     mine = _my_progress(found)
-    scored_now = progress.settle(mine, found)   # a late submit, or a deadline passed: scored now
+    open_attempt = progress.open_attempt_of(mine) if mine is not None else None
+    scored_now = progress.settle(mine, found, open_attempt)   # a late submit, or a deadline passed: scored now
+    if scored_now is not None:
+        open_attempt = None
     outline = services.outline(found, lang, mine, with_attempts=True)
     course_next = _course_next(outline.status == "completed")
     if course_next.check_due == "pre":
         # the knowledge check comes before the first module (offered once; it can be skipped)
         return redirect(url_for("learner.knowledge_check", kind="pre", next=request.full_path.rstrip("?")))
-    open_attempt = progress.open_attempt_of(outline.progress) if outline.progress else None
     latest = outline.history[-1] if outline.history else None
     return render_template("learner/module.html", module=found, lang=lang, outline=outline,
-                           open_attempt=open_attempt, section=services.SECTION_LABELS[found.section],
+                           open_attempt=open_attempt, static=_module_static(found, lang, outline),
                            language_labels=services.LANGUAGE_LABELS, scored_now=scored_now,
                            gate=quiz_gate(current().launch.course_id, found.id),
                            latest_grant=latest.grant if latest is not None else None,
@@ -177,20 +181,21 @@ def quiz(module_id: str) -> Response | str | tuple[str, int]:
     lang = current().locale
     course_id, participant_id = _who()
     mine = progress.get_or_create_progress(course_id, participant_id, found.id)
-    scored = progress.settle(mine, found)
+    open_now = progress.open_attempt_of(mine)
+    scored = progress.settle(mine, found, open_now)
     if scored is not None:   # submitted after the launch had expired, or past its deadline or time limit
         return _to_result(found, scored)
     gate = quiz_gate(course_id, found.id)
-    if gate.closed and progress.open_attempt_of(mine) is None:
+    if gate.closed and open_now is None:
         # the facilitator holds the quiz for the group; an attempt already open may be finished
         return _quiz_waiting(found, lang, mine)
     try:
-        attempt = progress.open_attempt(mine, found, lang=lang, placement_id=_placement_for(found))
+        attempt = progress.open_attempt(mine, found, lang=lang, placement_id=_placement_for(found), known=open_now)
     except progress.NoAttemptsLeft as exc:
         return _quiz_closed(found, lang, mine, exc)
     apply_time_limit(attempt, gate, found)
     progress.touch(mine, "quiz")
-    return _render_quiz(found, lang, mine, attempt, _saved_fields(attempt))
+    return _render_quiz(found, lang, mine, attempt, _saved_fields(attempt), gate=gate)
 
 
 @bp.post("/m/<module_id>/quiz")
@@ -327,6 +332,27 @@ def _course_next(module_completed: bool) -> Any:
                        module_completed=module_completed)
 
 
+def _module_static(module: Module, lang: str, outline: services.Outline) -> Callable[[str], Markup]:
+    """The overview's parts that are the same for every learner in `lang` (intro, objectives,
+    reading), each rendered on first use and then kept on the Runtime."""
+    store = runtime().prerendered
+
+    def part(name: str) -> Markup:
+        return store.template(("module", module.id, lang, name), lang, "learner/_module_static.html", part=name,
+                              module=module, section=services.SECTION_LABELS[module.section], pages=outline.pages,
+                              pages_lang=outline.pages_lang, has_quiz=outline.has_quiz,
+                              language_labels=services.LANGUAGE_LABELS)
+
+    return part
+
+
+def _quiz_static(lang: str) -> Callable[[str], Markup]:
+    """The quiz page's notes that are the same for every learner and module in `lang` (intro, the
+    save status's messages), each rendered on first use and then kept on the Runtime."""
+    store = runtime().prerendered
+    return lambda name: store.template(("quiz", lang, name), lang, "learner/_quiz_static.html", part=name)
+
+
 def _to_result(module: Module, attempt: Attempt) -> Response:
     return redirect(url_for("learner.result", module_id=module.id, attempt_id=attempt.id), code=303)
 
@@ -396,7 +422,7 @@ def _keep_late_answers(endpoint: str, args: dict) -> Response | tuple[str | Resp
 
 def _render_quiz(module: Module, lang: str, mine: Progress, attempt: Attempt, posted: MultiDict, *,
                  error: AnswerError | None = None, unanswered: list[int] | None = None,
-                 status: int = 200) -> tuple[str, int]:
+                 status: int = 200, gate: QuizGate | None = None) -> tuple[str, int]:
     quiz_content = module.quiz(lang)
     assert quiz_content is not None
     questions = paper_view(quiz_content, Paper.from_dict(attempt.paper))
@@ -406,9 +432,9 @@ def _render_quiz(module: Module, lang: str, mine: Progress, attempt: Attempt, po
         "learner/quiz.html", module=module, lang=lang, outline=outline, attempt=attempt, form=form,
         questions=questions, quiz_lang=quiz_content.lang, posted=posted, error=error,
         error_text=services.answer_problem(error) if error else None,
-        unanswered=unanswered or [], language_labels=services.LANGUAGE_LABELS,
+        unanswered=unanswered or [], language_labels=services.LANGUAGE_LABELS, static=_quiz_static(lang),
         answers_token=late_answers.answers_token(attempt, mine.participant_id),
-        time_limit=quiz_gate(mine.course_id, module.id).deadline(attempt.created_at),
+        time_limit=(gate or quiz_gate(mine.course_id, module.id)).deadline(attempt.created_at),
     ), status
 
 

@@ -185,6 +185,10 @@ def record_page_view(progress: Progress, module: Module, page_id: str) -> None:
     if progress.last_page_id == page_id and progress.has_seen(page_id):
         touch(progress, "page")
         return
+    if progress.has_seen(page_id):
+        # only plain values change (no list to extend): one UPDATE at the flush, no lock and re-read
+        progress.last_page_id, progress.location, progress.last_seen_at = page_id, "page", utcnow()
+        return
     _lock(progress)
     if not progress.has_seen(page_id):
         progress.pages_seen = [*(progress.pages_seen or []), page_id]
@@ -287,21 +291,27 @@ def seen_questions(progress: Progress) -> list[str]:
     return seen
 
 
+#: "not looked up yet" for the functions that take the open attempt a view already has
+UNKNOWN: Any = object()
+
+
 def open_attempt_of(progress: Progress) -> Attempt | None:
     """The drawn, not yet submitted attempt, if any."""
     return db.session.scalar(select(Attempt).where(
         Attempt.progress_id == progress.id, Attempt.submitted_at.is_(None)))
 
 
-def open_attempt(progress: Progress, module: Module, *, lang: str, placement_id: int | None) -> Attempt:
+def open_attempt(progress: Progress, module: Module, *, lang: str, placement_id: int | None,
+                 known: Attempt | None = UNKNOWN) -> Attempt:
     """The learner's open attempt, or a newly drawn one; NoAttemptsLeft when none may be drawn.
 
     The same open attempt comes back on every reload, so its paper never changes under the learner.
+    `known` is `open_attempt_of(progress)` when the caller has just read it (saves the query).
     """
     quiz = module.quiz(DEFAULT_LANG)
     if quiz is None:
         raise NoQuiz()
-    attempt = open_attempt_of(progress)
+    attempt = open_attempt_of(progress) if known is UNKNOWN else known
     if attempt is not None and _fits(quiz, attempt):
         return attempt
     _lock(progress)
@@ -448,12 +458,13 @@ def request_submit(attempt: Attempt, answers: Answers) -> None:
     log.info("attempt %s: submitted after the launch expired; answers kept for scoring", attempt.id)
 
 
-def settle(progress: Progress | None, module: Module) -> Attempt | None:
+def settle(progress: Progress | None, module: Module, known: Attempt | None = UNKNOWN) -> Attempt | None:
     """Score the open attempt from its saved answers when it is due: the learner submitted it after
-    their launch had expired, or its deadline passed. Returns the attempt scored now, if any."""
+    their launch had expired, or its deadline passed. Returns the attempt scored now, if any.
+    `known` is `open_attempt_of(progress)` when the caller has just read it (saves the query)."""
     if progress is None:
         return None
-    attempt = open_attempt_of(progress)
+    attempt = open_attempt_of(progress) if known is UNKNOWN else known
     if attempt is None or not is_due(attempt):
         return None
     try:
