@@ -150,7 +150,7 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    from .error_pages import refusal, render_error
+    from .error_pages import http_error, refusal, render_error
     from .logs import request_label
     from .monitoring import metrics
     from .monitoring.outages import service_down
@@ -163,7 +163,7 @@ def register_error_handlers(app: Flask) -> None:
         try:
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the connection is gone already; the pool replaces it
-            db.session.invalidate()
+            db.session().invalidate()  # the scoped_session proxy has no invalidate(): ask the session
         body, status = render_error(503, _("The tool is briefly unavailable"),
                                     _("Part of the tool is not answering right now; nothing was saved. "
                                       "Please try again in a minute."))
@@ -178,7 +178,7 @@ def register_error_handlers(app: Flask) -> None:
         service = service_down(getattr(exc, "original_exception", None)) if exc.code == 500 else None
         if service:  # the database failed after the view, at the request's commit
             return unavailable(service, exc)
-        return render_error(exc.code, exc.name, exc.description or exc.name)
+        return http_error(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

@@ -6,6 +6,8 @@ import logging
 import re
 
 from flask import render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
 
 from .errors import EmmError
 from .logs import request_label
@@ -21,6 +23,25 @@ def render_error(status: int, title: str, message: str) -> tuple[str, int]:
     except Exception:  # the error page itself failed: still answer without a traceback
         log.exception("cannot render the error page")
         return f"{title}: {message}", status
+
+
+#: Werkzeug's own texts are English only; the statuses anyone meets by a mistyped or stale address
+#: get a title and a message in the user's language (a specific description is kept as it is)
+_PLAIN_HTTP = {
+    404: (_l("Page not found"),
+          _l("This address does not lead to a page of the tool. Open the activity again from your LMS.")),
+    405: (_l("This page cannot be used that way"),
+          _l("Open the activity again from your LMS, and use the buttons on its pages.")),
+}
+
+
+def http_error(exc: HTTPException) -> tuple[str, int]:
+    """A Werkzeug HTTP error as the tool's error page, in the user's language where it is a plain one."""
+    status = exc.code or 500
+    plain = _PLAIN_HTTP.get(status)
+    if plain is not None and exc.description == type(exc).description:
+        return render_error(status, str(plain[0]), str(plain[1]))
+    return render_error(status, exc.name, exc.description or exc.name)
 
 
 def refusal(exc: EmmError) -> tuple[str, int]:

@@ -163,3 +163,13 @@ def test_a_refusal_in_a_launch_speaks_the_launchs_language(launcher: Launcher) -
     assert "No tiene acceso a esta página" in denied.text
     assert "Esta página es solo para facilitadores y administradores" in denied.text
     assert "participante" in denied.text
+
+
+@pytest.mark.parametrize(("language", "title"), [
+    ("en", "Page not found"), ("es", "Página no encontrada"), ("fr", "Page introuvable"),
+])
+def test_an_unknown_address_is_refused_in_the_browsers_language(tool_server, language: str, title: str) -> None:
+    response = requests.get(tool_server.url + "/no/such/page", headers={"Accept-Language": language}, timeout=10)
+    assert response.status_code == 404
+    assert f"<h1 id=\"err-title\">{title}</h1>" in response.text
+    assert "The requested URL was not found" not in response.text
