@@ -10,10 +10,10 @@ from .check import check_modules
 from .models import Catalogue, Localized, Module, Page, normalize_lang
 from .problems import ContentInvalid, Problem
 from .quiz import Choice, MatchPair, OrderItem, QuizContent, QuizQuestion
-from .schema import LANGUAGES, Completion, Grading, QuestionType, Section, Status
+from .schema import LANGUAGES, CompletionRule, Grading, QuestionType, Section, Status
 
 __all__ = [
-    "LANGUAGES", "Catalogue", "Choice", "Completion", "ContentInvalid", "Grading", "Localized",
+    "LANGUAGES", "Catalogue", "Choice", "CompletionRule", "ContentInvalid", "Grading", "Localized",
     "MatchPair", "Module", "OrderItem", "Page", "Problem", "QuestionType", "QuizContent",
     "QuizQuestion", "Section", "Status", "check_modules", "load_catalogue", "normalize_lang",
 ]

@@ -12,7 +12,7 @@ from .quiz import QuizContent
 from .schema import (
     DEFAULT_LANG,
     LANGUAGES,
-    Completion,
+    CompletionRule,
     Grading,
     Reading,
     Section,
@@ -71,7 +71,7 @@ class Module:
     pass_mark: int
     attempts: int
     grading: Grading
-    completion: Completion
+    completion: CompletionRule
     further_reading: tuple[Reading, ...]
     show_answers: ShowAnswers = field(default=ShowAnswers.AFTER_LAST_ATTEMPT, kw_only=True)
     deadline_hours: int | None = field(default=None, kw_only=True)

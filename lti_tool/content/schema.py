@@ -45,7 +45,8 @@ class Grading(StrEnum):
     LAST = "last"
 
 
-class Completion(StrEnum):
+class CompletionRule(StrEnum):
+    """What a learner must do for a module to count as completed (a row of `courses.models.Completion` records it)."""
     PAGES_AND_QUIZ = "pages_and_quiz"
     QUIZ = "quiz"
     PAGES = "pages"
@@ -136,7 +137,7 @@ class ModuleFile(_Strict):
     pass_mark: int = Field(default=70, ge=0, le=100)
     attempts: int = Field(default=3, ge=0)
     grading: Grading = Grading.BEST
-    completion: Completion = Completion.PAGES_AND_QUIZ
+    completion: CompletionRule = CompletionRule.PAGES_AND_QUIZ
     show_answers: ShowAnswers = ShowAnswers.AFTER_LAST_ATTEMPT
     #: hours after an attempt is opened when it is scored as it stands (its saved answers); none by default
     deadline_hours: int | None = Field(default=None, ge=1, le=24 * 90)

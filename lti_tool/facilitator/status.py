@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from ..content.schema import Completion as CompletionRule
+from ..content.schema import CompletionRule
 
 
 class Status(enum.StrEnum):

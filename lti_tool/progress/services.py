@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import select, update
 
-from ..content import Completion, Grading, Module
+from ..content import CompletionRule, Grading, Module
 from ..content.schema import DEFAULT_LANG
 from ..courses.models import Enrolment
 from ..errors import BadRequest, Conflict, NotFound
@@ -228,8 +228,8 @@ def requirements(progress: Progress | None, module: Module) -> list[Requirement]
     """What completing this module takes (per its rule), each with its done / not-done state."""
     ids = page_ids(module)
     has_quiz = module.quiz(DEFAULT_LANG) is not None
-    need_pages = module.completion in (Completion.PAGES_AND_QUIZ, Completion.PAGES) and bool(ids)
-    need_quiz = module.completion in (Completion.PAGES_AND_QUIZ, Completion.QUIZ) and has_quiz
+    need_pages = module.completion in (CompletionRule.PAGES_AND_QUIZ, CompletionRule.PAGES) and bool(ids)
+    need_quiz = module.completion in (CompletionRule.PAGES_AND_QUIZ, CompletionRule.QUIZ) and has_quiz
     found: list[Requirement] = []
     if need_pages:
         read = len(set(progress.pages_read or ()) & set(ids)) if progress is not None else 0

@@ -15,7 +15,7 @@ from flask import Flask
 from learner_helpers import answer_fields
 from werkzeug.datastructures import MultiDict
 
-from lti_tool.content import Completion, Grading, Module
+from lti_tool.content import CompletionRule, Grading, Module
 from lti_tool.courses.models import Course, Participant
 from lti_tool.extensions import db
 from lti_tool.platforms.services import PlatformSpec, register_platform
@@ -62,7 +62,7 @@ def take(progress: Progress, module: Module, *, correct: bool) -> Attempt:
 
 
 def test_last_attempt_counts_when_grading_is_last(app: Flask, who: tuple[int, int]) -> None:
-    module = m01(app, grading=Grading.LAST, completion=Completion.QUIZ)
+    module = m01(app, grading=Grading.LAST, completion=CompletionRule.QUIZ)
     progress = services.get_or_create_progress(*who, module.id)
     take(progress, module, correct=True)
     assert (progress.score_percent, progress.passed) == (100.0, True)
@@ -116,7 +116,7 @@ def test_open_attempt_beyond_a_lowered_limit_is_refused(app: Flask, who: tuple[i
 def test_completion_by_pages_only(app: Flask, who: tuple[int, int]) -> None:
     from lti_tool.signals import module_completed
 
-    module = m01(app, completion=Completion.PAGES)
+    module = m01(app, completion=CompletionRule.PAGES)
     progress = services.get_or_create_progress(*who, module.id)
     sent: list[Any] = []
     with module_completed.connected_to(lambda sender, **kw: sent.append(kw)):
@@ -128,7 +128,7 @@ def test_completion_by_pages_only(app: Flask, who: tuple[int, int]) -> None:
 
 
 def test_completion_by_quiz_only(app: Flask, who: tuple[int, int]) -> None:
-    module = m01(app, completion=Completion.QUIZ)
+    module = m01(app, completion=CompletionRule.QUIZ)
     progress = services.get_or_create_progress(*who, module.id)
     take(progress, module, correct=False)
     assert progress.completed_at is None
