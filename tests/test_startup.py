@@ -45,7 +45,7 @@ def test_help_in_an_empty_folder_writes_nothing(tmp_path: Path) -> None:
     shown = run(tool_env(), tmp_path, "--help")
     assert shown.returncode == 0, shown.stderr
     listed = [line.split()[0] for line in shown.stdout.split("Commands:")[1].splitlines() if line.strip()]
-    assert listed == ["attempts", "db", "demo", "grades", "init", "keys", "modules", "participants", "platform",
+    assert listed == ["attempts", "db", "demo", "gain", "grades", "init", "keys", "modules", "participants", "platform",
                       "purge", "report", "routes", "run", "serve", "shell", "worker"]
     for command in (["serve", "--help"], ["platform", "add", "--help"], ["db", "--help"], ["report", "--help"]):
         assert run(tool_env(), tmp_path, *command).returncode == 0, command
