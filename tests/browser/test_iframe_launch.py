@@ -65,3 +65,15 @@ def test_a_cookie_dropped_in_the_lms_frame_reopens_in_a_new_window(demo_lms, bro
         assert window.url.startswith(tool_server.url + "/l/") and "/m/m04/" in window.url
     finally:
         context.close()
+
+
+def test_the_demo_gradebook_passes_the_audit(demo_lms, browser) -> None:
+    """Its wide table scrolls inside a region a keyboard user can reach (axe: scrollable-region-focusable)."""
+    context = browser.new_context(viewport={"width": 390, "height": 800}, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(demo_lms.url + "/gradebook")
+        expect(page.locator("table.gradebook")).to_be_visible()
+        assert audit(page) == []
+    finally:
+        context.close()
